@@ -94,11 +94,26 @@ class MoveTree {
     OpId parent;        // current parent (kNullId for root/trash)
     OpId slot;          // slot id of the effective move
   };
-  struct LogEntry;
+  // What applying log_[i] replaced, so that it can be undone.
+  struct LogEntry {
+    OpId old_parent;
+    OpId old_slot;
+  };
+
+  // Applies log_[i] to the current state (skipping it when it would make a
+  // cycle) and records the state it replaced in undo_[i].
+  void DoLogEntry(size_t i);
+  // Restores the state recorded in undo_[i].
+  void UndoLogEntry(size_t i);
+  // True when `slot` is the effective slot of the node that owns it.
+  bool SlotIsEffective(OpId slot) const;
+  const Node* FindNode(OpId node) const;
+
   std::unordered_map<OpId, Node, OpIdHash> nodes_;
   std::unordered_map<OpId, IdList, OpIdHash> children_;  // parent -> slots
   std::unordered_map<OpId, OpId, OpIdHash> slot_owner_;  // slot -> node
   std::vector<TreeMove> log_;  // sorted by (lamport, id)
+  std::vector<LogEntry> undo_;  // parallel to log_
 };
 
 }  // namespace samplan
