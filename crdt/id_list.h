@@ -41,6 +41,14 @@ class IdList {
   const std::vector<Element>& elements() const { return elements_; }
   size_t size() const { return elements_.size(); }
 
+  // Appends an element at the end without integration, for loading a
+  // snapshot whose elements arrive in list order. InvalidArgument when the
+  // id is null or present. Call FinishLoad() after the last one.
+  Status AppendLoaded(const Element& element);
+  // Checks what AppendLoaded could not: origins exist, left origins lie
+  // before and right origins after their element. Corruption otherwise.
+  Status FinishLoad() const;
+
   // Origins for a new element placed so that it becomes the visible element
   // number `visible_index` (0 = first) among elements for which `visible`
   // returns true. Left origin: the visible element before it (or none);

@@ -110,4 +110,18 @@ const MultiValueRegister* Table::Cell(OpId row, OpId column) const {
   return it == cells_.end() ? nullptr : &it->second;
 }
 
+Status Table::AppendLoadedLine(TableAxis axis, const IdList::Element& line) {
+  IdList& other = axis == TableAxis::kRow ? columns_ : rows_;
+  if (other.Contains(line.id)) {
+    return Status::InvalidArgument("table line " + line.id.ToString() +
+                                   " is on both axes");
+  }
+  return (axis == TableAxis::kRow ? rows_ : columns_).AppendLoaded(line);
+}
+
+Status Table::FinishLoad() const {
+  SAMPLAN_RETURN_IF_ERROR(rows_.FinishLoad());
+  return columns_.FinishLoad();
+}
+
 }  // namespace samplan

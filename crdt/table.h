@@ -39,6 +39,10 @@ class Table {
   void SetCell(OpId row, OpId column, OpId id, uint64_t lamport,
                const FieldValue& value, const std::vector<OpId>& supersedes);
 
+  // Snapshot loading: appends a line in list order (IdList::AppendLoaded).
+  Status AppendLoadedLine(TableAxis axis, const IdList::Element& line);
+  Status FinishLoad() const;
+
   const IdList& lines(TableAxis axis) const {
     return axis == TableAxis::kRow ? rows_ : columns_;
   }

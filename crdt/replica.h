@@ -1,0 +1,202 @@
+// Replica: one copy of a plan, the entry point of the CRDT core.
+//
+// A Replica holds the plan tree (move_tree.h), the fields of every node
+// (multi-value registers), the text fields (text_sequence.h), the indicator
+// tables (table.h), the version vector of what it knows, and the log of the
+// operations it has applied. Local edits are validated, applied and
+// appended to the log; peers exchange operations with OpsSince(version) and
+// Apply(). Replicas that have applied the same set of operations are
+// identical (CanonicalDump() is equal), in any delivery order and with
+// duplicates.
+//
+// Delivery: Apply() takes operations from untrusted peers in any order. An
+// operation already known is ignored, one partly known is trimmed to its
+// new part, one whose dependencies are missing is held back until they
+// arrive (pending_count()), and one that is malformed or inconsistent with
+// the plan (unknown node, wrong field type, unknown origin, ...) is
+// rejected with a Status and changes nothing. Validation depends only on
+// the operation's causal past, so every replica accepts or rejects alike.
+//
+// Positions are Unicode code points; text is UTF-8 at the API. A UTF-16
+// client converts with utf8::Utf16ToCodePointOffset.
+//
+// Thread-safety: none. One thread (or strand) owns a Replica.
+#ifndef SAMPLAN_CRDT_REPLICA_H_
+#define SAMPLAN_CRDT_REPLICA_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "crdt/anchor.h"
+#include "crdt/ids.h"
+#include "crdt/move_tree.h"
+#include "crdt/op.h"
+#include "crdt/register.h"
+#include "crdt/schema.h"
+#include "crdt/status.h"
+#include "crdt/table.h"
+#include "crdt/text_sequence.h"
+#include "crdt/value.h"
+#include "crdt/version_vector.h"
+
+namespace samplan {
+
+// A field read: the winning value and the concurrent values it beat.
+struct FieldRead {
+  FieldValue value;                    // null when never set
+  OpId winner;                         // kNullId when never set
+  std::vector<RegisterEntry> conflicts;  // concurrent losers, best first
+};
+
+class Replica {
+ public:
+  // REQUIRES: id != 0 (replica 0 is reserved for built-in nodes).
+  explicit Replica(ReplicaId id, PlanSchema schema = PlanSchema::Default());
+  ~Replica();
+  Replica(const Replica&) = delete;
+  Replica& operator=(const Replica&) = delete;
+
+  ReplicaId id() const { return id_; }
+  const PlanSchema& schema() const { return schema_; }
+
+  // ---- Local edits. Each validates, applies and logs one operation and
+  // returns an error (changing nothing) when the edit is not allowed.
+
+  // Creates a node of `kind` as child number `index` of `parent`.
+  Result<OpId> CreateNode(OpId parent, size_t index, std::string_view kind);
+  Status MoveNode(OpId node, OpId new_parent, size_t index);
+  Status DeleteNode(OpId node);
+  Status SetField(OpId node, std::string_view field, const FieldValue& value);
+  Status InsertText(OpId node, std::string_view field, size_t pos,
+                    std::string_view utf8);
+  Status DeleteText(OpId node, std::string_view field, size_t pos,
+                    size_t length);
+  // Returns the new line's id.
+  Result<OpId> InsertTableLine(OpId node, std::string_view table,
+                               TableAxis axis, size_t index);
+  Status DeleteTableLine(OpId node, std::string_view table, TableAxis axis,
+                         OpId line);
+  Status SetCell(OpId node, std::string_view table, OpId row, OpId column,
+                 const FieldValue& value);
+
+  // Author slots stamped on local operations from now on (the server sets
+  // them on operations it accepts).
+  void SetAuthor(Author author) { author_ = std::move(author); }
+
+  // ---- Remote operations.
+  Status Apply(const Op& op);
+  Status ApplyAll(const std::vector<Op>& ops);
+  size_t pending_count() const { return pending_.size(); }
+  // Upper bound on held-back operations; past it Apply fails instead of
+  // growing memory.
+  static constexpr size_t kMaxPending = 1 << 20;
+
+  const VersionVector& version() const { return version_; }
+  // Ids of the latest operations (the dependencies of the next local op).
+  const std::vector<OpId>& frontier() const { return frontier_; }
+  // Every logged operation not included in `since`, in an order that
+  // respects causality, sliced exactly at the boundary. FailedPrecondition
+  // when `since` lacks operations older than this replica's log (a replica
+  // loaded from a snapshot holds no history before it): send a snapshot.
+  Status OpsSince(const VersionVector& since, std::vector<Op>* out) const;
+  // The operations this replica has logged (may be run-merged).
+  const std::deque<Op>& log() const { return log_; }
+
+  // ---- Reads.
+  bool HasNode(OpId node) const { return tree_.Exists(node); }
+  bool IsDeleted(OpId node) const;
+  const std::string& KindOf(OpId node) const;  // REQUIRES: HasNode(node)
+  OpId ParentOf(OpId node) const;              // REQUIRES: HasNode(node)
+  std::vector<OpId> Children(OpId node) const;
+  // Outline number by position among same-kind siblings, e.g. "2.1" for the
+  // first subgoal of the second goal. Empty for the root.
+  std::string Numbering(OpId node) const;
+  Result<FieldRead> Field(OpId node, std::string_view field) const;
+  // Text content (empty when never written). Fails for an unknown node or a
+  // field the node's kind does not have.
+  Result<std::string> Text(OpId node, std::string_view field) const;
+  // nullptr when the text was never written.
+  const TextSequence* TextOf(OpId node, std::string_view field) const;
+  const Table* TableOf(OpId node, std::string_view table) const;
+  const MoveTree& tree() const { return tree_; }
+
+  // ---- Anchors.
+  Result<Anchor> AnchorAtNode(OpId node) const;
+  // An anchor at text position `pos`: kBefore sticks to the character at
+  // pos (or the end), kAfter to the one at pos - 1 (or the start).
+  Result<Anchor> AnchorAtText(OpId node, std::string_view field, size_t pos,
+                              Anchor::Side side) const;
+  Result<AnchorPosition> Resolve(const Anchor& anchor) const;
+
+  // ---- Snapshots: the whole state plus what is needed to keep syncing
+  // (version vector, frontier, Lamport clocks, tree log, pending ops).
+  // Deterministic: equal replicas give equal bytes.
+  std::string EncodeSnapshot() const;
+  // Loads a snapshot as replica `id` (its own id if it is resuming; its
+  // counter continues after what the snapshot knows of it).
+  static Result<std::unique_ptr<Replica>> DecodeSnapshot(std::string_view bytes,
+                                                        ReplicaId id);
+
+  // ---- Checking.
+  Status CheckInvariants() const;
+  // Canonical text form of the visible and hidden state; equal for equal
+  // replicas. For tests and debugging.
+  std::string CanonicalDump() const;
+  size_t MemoryUsage() const;
+
+ private:
+  struct FieldKey {
+    OpId node;
+    std::string name;
+    friend bool operator==(const FieldKey&, const FieldKey&) = default;
+  };
+  struct FieldKeyHash {
+    size_t operator()(const FieldKey& k) const;
+  };
+  struct LamportRun {
+    uint64_t counter;  // first counter
+    uint64_t lamport;  // its Lamport timestamp
+    uint64_t length;
+  };
+
+  Status Validate(const Op& op) const;
+  bool Ready(const Op& op) const;
+  // REQUIRES: Validate(op).ok() and Ready(op).
+  void Integrate(const Op& op);
+  void Record(Op op);
+  Status ApplyReady(const Op& op);
+  void DrainPending();
+  Status LocalCommit(Op op);
+  Op NewLocalOp(OpKind kind);
+  uint64_t LamportOf(OpId id) const;
+  TextSequence* MutableText(OpId node, std::string_view field);
+  Status CheckNodeForEdit(OpId node) const;
+
+  ReplicaId id_;
+  PlanSchema schema_;
+  Author author_;
+  MoveTree tree_;
+  std::unordered_map<FieldKey, MultiValueRegister, FieldKeyHash> fields_;
+  std::unordered_map<FieldKey, TextSequence, FieldKeyHash> texts_;
+  std::unordered_map<FieldKey, Table, FieldKeyHash> tables_;
+  VersionVector version_;
+  std::vector<OpId> frontier_;
+  uint64_t max_lamport_ = 0;
+  std::map<ReplicaId, std::vector<LamportRun>> lamports_;
+  std::deque<Op> log_;
+  VersionVector log_start_;  // what was known before log_[0] (snapshot)
+  std::vector<Op> pending_;
+  // Last text edited locally, to skip the hash lookup while typing.
+  TextSequence* last_text_ = nullptr;
+  FieldKey last_text_key_;
+};
+
+}  // namespace samplan
+
+#endif  // SAMPLAN_CRDT_REPLICA_H_
