@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds Samplan (Release, into build/) and runs the samplan program.
+#
+#   scripts/run.sh            runs `samplan $DEFAULT_ARGS`
+#   scripts/run.sh ARGS...    runs `samplan ARGS...`
+#
+# Installs missing Debian packages first (scripts/install-deps.sh).
+
+# What `scripts/run.sh` with no arguments runs: the main program. `demo`
+# builds a demo plan and prints it; becomes `serve` once the server exists.
+DEFAULT_ARGS=(demo)
+
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh >&2
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >&2
+cmake --build build -j2 >&2
+
+if [[ $# -eq 0 ]]; then
+  set -- "${DEFAULT_ARGS[@]}"
+fi
+exec build/samplan "$@"
