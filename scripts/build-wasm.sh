@@ -61,7 +61,7 @@ echo "build-wasm: em++ $(em++ --version | head -1 | grep -o '[0-9][0-9.]*' | hea
   "${#sources[@]} sources, bindings: utf8 ${features[*]:-}" >&2
 
 # Compile each source on its own (two at a time), archive the core, link.
-rm -f "$OUT"/obj/*.o "$OUT/libsamplan_crdt.a"
+rm -f "$OUT"/obj/*.o "$OUT/libsamplan_crdt.a" "$OUT/samplan_core.mjs"
 export EM_CXXFLAGS="${CXXFLAGS[*]}"
 export OUT
 printf '%s\n' "${sources[@]}" | xargs -P 2 -n 1 bash -c '
