@@ -39,10 +39,9 @@ Status IdList::Insert(OpId id, OpId origin_left, OpId origin_right) {
     right = static_cast<ptrdiff_t>(it->second);
   }
   if (left >= right) {
-    return Status::InvalidArgument("id list: left origin " +
-                                   origin_left.ToString() +
-                                   " is not before right origin " +
-                                   origin_right.ToString());
+    return Status::InvalidArgument(
+        "id list: left origin " + origin_left.ToString() +
+        " is not before right origin " + origin_right.ToString());
   }
 
   auto index_of_left = [&](OpId o) -> ptrdiff_t {
@@ -121,10 +120,9 @@ Status IdList::OriginsAt(size_t visible_index,
       }
     }
     if (!found) {
-      return Status::OutOfRange("id list: visible index " +
-                                std::to_string(visible_index) +
-                                " is past the end (" + std::to_string(seen) +
-                                " visible elements)");
+      return Status::OutOfRange(
+          "id list: visible index " + std::to_string(visible_index) +
+          " is past the end (" + std::to_string(seen) + " visible elements)");
     }
   }
   *origin_left = left;

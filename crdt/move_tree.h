@@ -89,14 +89,26 @@ class MoveTree {
   Status CheckInvariants() const;
 
  private:
+  static constexpr uint32_t kNoNode = UINT32_MAX;
   struct Node {
+    OpId id;
     std::string kind;
-    OpId parent;        // current parent (kNullId for root/trash)
-    OpId slot;          // slot id of the effective move
+    // Index of the current parent; kNoNode for root and trash (and while a
+    // create is undone during Apply).
+    uint32_t parent = kNoNode;
+    OpId slot;     // slot id of the effective move (kNullId: none)
+    IdList slots;  // this node's child slots
+    std::vector<uint32_t> slot_owners;  // parallel to slots: owner index
+    // Visible children in sibling order, rebuilt on demand.
+    mutable std::vector<uint32_t> children;
+    mutable bool children_valid = false;
   };
-  // What applying log_[i] replaced, so that it can be undone.
+  // A log entry's resolved indices and what applying it replaced, so that
+  // it can be undone.
   struct LogEntry {
-    OpId old_parent;
+    uint32_t node = kNoNode;
+    uint32_t parent = kNoNode;
+    uint32_t old_parent = kNoNode;
     OpId old_slot;
   };
 
@@ -105,14 +117,15 @@ class MoveTree {
   void DoLogEntry(size_t i);
   // Restores the state recorded in undo_[i].
   void UndoLogEntry(size_t i);
-  // True when `slot` is the effective slot of the node that owns it.
-  bool SlotIsEffective(OpId slot) const;
-  const Node* FindNode(OpId node) const;
+  void SetParent(uint32_t node, uint32_t parent, OpId slot);
+  uint32_t IndexOfNode(OpId id) const;  // kNoNode when unknown
+  bool IsAncestorIndex(uint32_t ancestor, uint32_t node) const;
+  const std::vector<uint32_t>& VisibleChildren(uint32_t parent) const;
 
-  std::unordered_map<OpId, Node, OpIdHash> nodes_;
-  std::unordered_map<OpId, IdList, OpIdHash> children_;  // parent -> slots
-  std::unordered_map<OpId, OpId, OpIdHash> slot_owner_;  // slot -> node
-  std::vector<TreeMove> log_;  // sorted by (lamport, id)
+  std::vector<Node> nodes_;  // [0] = root, [1] = trash
+  std::unordered_map<OpId, uint32_t, OpIdHash> node_index_;
+  std::unordered_map<OpId, uint32_t, OpIdHash> slot_owner_;  // slot -> node
+  std::vector<TreeMove> log_;   // sorted by (lamport, id)
   std::vector<LogEntry> undo_;  // parallel to log_
 };
 

@@ -30,9 +30,8 @@ class TestReplica {
     op.node = node.IsNull() ? op.id : node;
     op.parent = parent;
     op.kind = kind;
-    Status st =
-        tree_.SlotOriginsAt(parent, index, op.node, &op.slot_left,
-                            &op.slot_right);
+    Status st = tree_.SlotOriginsAt(parent, index, op.node, &op.slot_left,
+                                    &op.slot_right);
     EXPECT_TRUE(st.ok()) << st.ToString();
     return op;
   }
@@ -311,11 +310,10 @@ TEST(MoveTreeTest, LateMoveUndoesAndRedoes) {
   EXPECT_EQ(r1.tree().Children(a), (std::vector<OpId>{c, b}));
   EXPECT_TRUE(r1.tree().CheckInvariants().ok());
   const auto& log = r1.tree().log();
-  EXPECT_TRUE(std::is_sorted(log.begin(), log.end(),
-                             [](const TreeMove& x, const TreeMove& y) {
-                               return std::tie(x.lamport, x.id) <
-                                      std::tie(y.lamport, y.id);
-                             }));
+  EXPECT_TRUE(std::is_sorted(
+      log.begin(), log.end(), [](const TreeMove& x, const TreeMove& y) {
+        return std::tie(x.lamport, x.id) < std::tie(y.lamport, y.id);
+      }));
 
   r2.SyncFrom(r1);
   EXPECT_EQ(Dump(r1.tree()), Dump(r2.tree()));
@@ -336,8 +334,7 @@ TEST(MoveTreeTest, ValidationRejectsWithoutChange) {
   const TreeMove good = r.Make(a, b, 0);
   ASSERT_TRUE(tree.Validate(good).ok());
 
-  auto expect_rejected = [&](TreeMove op, Status::Code code,
-                             const char* what) {
+  auto expect_rejected = [&](TreeMove op, Status::Code code, const char* what) {
     EXPECT_EQ(tree.Validate(op).code(), code) << what;
     Status st = tree.Apply(op);
     EXPECT_EQ(st.code(), code) << what;
@@ -399,6 +396,25 @@ TEST(MoveTreeTest, ValidationRejectsWithoutChange) {
   EXPECT_TRUE(tree.CheckInvariants().ok());
 }
 
+TEST(MoveTreeTest, CopiesAreIndependent) {
+  TestReplica r(1);
+  const OpId a = r.CreateAtEnd(kRootNode);
+  const OpId b = r.CreateAtEnd(kRootNode);
+  ASSERT_EQ(r.tree().Children(kRootNode), (std::vector<OpId>{a, b}));
+  MoveTree copy = r.tree();
+  const std::string before = Dump(copy);
+  r.Local(a, b, 0);
+  EXPECT_EQ(Dump(copy), before);
+  EXPECT_EQ(copy.Children(kRootNode), (std::vector<OpId>{a, b}));
+  EXPECT_EQ(r.tree().Children(kRootNode), (std::vector<OpId>{b}));
+  EXPECT_TRUE(copy.CheckInvariants().ok());
+  EXPECT_TRUE(r.tree().CheckInvariants().ok());
+  // Rebuilding from the log gives the same tree.
+  MoveTree rebuilt;
+  for (const TreeMove& op : r.tree().log()) ASSERT_TRUE(rebuilt.Apply(op).ok());
+  EXPECT_EQ(Dump(rebuilt), Dump(r.tree()));
+}
+
 // Random creates/moves/deletes on several replicas with random causal
 // exchange; all replicas converge.
 struct Sim {
@@ -444,6 +460,8 @@ struct Sim {
     for (int s = 0; s < steps; ++s) {
       TestReplica& r = reps[rng() % reps.size()];
       LocalOp(r);
+      Status st = r.tree().CheckInvariants();
+      ASSERT_TRUE(st.ok()) << st.ToString();
       if (rng() % 2 == 0) {
         TestReplica& other = reps[rng() % reps.size()];
         if (&other != &r) PartialSync(other, r);
@@ -466,6 +484,7 @@ TEST(MoveTreeTest, RandomizedConvergence) {
   for (uint32_t seed = 1; seed <= 30; ++seed) {
     Sim sim(seed, 3 + static_cast<int>(seed % 3));
     sim.Run(250);
+    if (HasFatalFailure()) return;
     const std::vector<OpId> nodes = CreatedNodes(sim.reps[0].history());
     const std::string expected = Dump(sim.reps[0].tree(), nodes);
     int late = 0;
@@ -486,6 +505,7 @@ TEST(MoveTreeTest, CausalPermutationsConverge) {
   for (uint32_t seed = 100; seed < 110; ++seed) {
     Sim sim(seed, 4);
     sim.Run(200);
+    if (HasFatalFailure()) return;
     // Causal dependencies of an op: everything its author had applied
     // before it (the author's history is a causal order).
     std::vector<TreeMove> ops;
@@ -505,8 +525,7 @@ TEST(MoveTreeTest, CausalPermutationsConverge) {
       for (const TreeMove& op : r.history()) {
         const size_t i = index[op.id];
         // Replica k (0-based) has ReplicaId k + 1 and authored its ops.
-        if (op.id.replica ==
-            static_cast<ReplicaId>(&r - sim.reps.data() + 1)) {
+        if (op.id.replica == static_cast<ReplicaId>(&r - sim.reps.data() + 1)) {
           deps[i] = seen;
         }
         seen.push_back(i);
