@@ -194,7 +194,8 @@ TEST(ReplicaTest, HoldsBackOpsWithMissingDependencies) {
 
 TEST(ReplicaTest, RejectsInconsistentRemoteOps) {
   Replica a(1), b(2);
-  OpId n = *a.CreateNode(kRootNode, 0, "measure");
+  OpId goal = *a.CreateNode(kRootNode, 0, "goal");
+  OpId n = *a.CreateNode(goal, 0, "measure");
   Sync(a, &b);
   const std::string before = b.CanonicalDump();
   Op op;
@@ -260,7 +261,7 @@ TEST(ReplicaTest, TablesRowsColumnsAndCells) {
 TEST(ReplicaTest, AnchorsSurviveEditsAndReportDeletion) {
   Replica a(1), b(2);
   OpId goal = *a.CreateNode(kRootNode, 0, "goal");
-  OpId other = *a.CreateNode(kRootNode, 1, "goal");
+  OpId other = *a.CreateNode(kRootNode, 1, "chapter");
   ASSERT_TRUE(a.InsertText(goal, "body", 0, "styrke næringslivet").ok());
   Sync(a, &b);
   Anchor start = *a.AnchorAtText(goal, "body", 7, Anchor::Side::kBefore);
@@ -335,7 +336,9 @@ TEST(ReplicaTest, SnapshotDecodeSurvivesTruncationAndGarbage) {
       mutated[rng() % mutated.size()] = static_cast<char>(rng());
     }
     Result<std::unique_ptr<Replica>> r = Replica::DecodeSnapshot(mutated, 2);
-    if (r.ok()) EXPECT_TRUE((*r)->CheckInvariants().ok());
+    if (r.ok()) {
+      EXPECT_TRUE((*r)->CheckInvariants().ok());
+    }
   }
   for (int i = 0; i < 2000; ++i) {
     std::string junk(rng() % 200, '\0');

@@ -1,0 +1,277 @@
+#include "server/demo_plan.h"
+
+#include <vector>
+
+namespace samplan {
+namespace {
+
+struct Measure {
+  const char* title;
+  const char* status;
+};
+
+struct Goal {
+  const char* title;
+  const char* body;
+  std::vector<const char*> subgoals;
+  std::vector<Measure> measures;
+};
+
+const char* const kMunicipalities[] = {"Moss", "Vestby", "Råde", "Våler"};
+
+const Goal kGoals[] = {
+    {"Mosseregionen skal bli en offensiv tilrettelegger for næringslivet – og "
+     "arbeide for å forankre næringsutvikling i hele forvaltningen på tvers "
+     "av fagområder",
+     "Kommunene har flere funksjoner overfor næringslivet. På den ene siden "
+     "lovpålagte oppgaver og en forvaltningsrolle. På den annen side er "
+     "kommunene tilretteleggere, og en viktig rolle er å bidra til god "
+     "utvikling i næringslivet.",
+     {"Næringsutvikling skal forankres som en kjerneoppgave (ledelse, politikk "
+      "og administrasjon).",
+      "Ha fylkenes mest løsningsorienterte, effektive og forutsigbare "
+      "saksbehandling overfor næringslivet.",
+      "Bistå næringslivet i en bærekraftig omstilling, ta gode valg i "
+      "enkeltsaker som balanserer vekst og vern, og prioritere arealer til "
+      "næringslivet i sentrumsområdene.",
+      "Prioritere lokalt næringsliv, og spesielt lokalt landbruk og lokale "
+      "matprodusenter i offentlige anskaffelser."},
+     {{"Evaluere dagens arbeid med næringsutvikling og tilhørende "
+       "organisering.",
+       "planned"},
+      {"Etablere en arena hvor politikere og administrasjon i kommunen og "
+       "næringslivet møtes jevnlig.",
+       "in progress"},
+      {"Kurs i næringsutvikling for ledelse, politikere og administrasjonen i "
+       "kommunene.",
+       "planned"},
+      {"Opplæring i innovative offentlige anskaffelser og konkrete verktøy for "
+       "å prioritere lokalt næringsliv.",
+       "planned"}}},
+    {"Mosseregionen skal ha en levende by og kommuner med høy "
+     "bostedsattraktivitet",
+     "En viktig faktor for næringsutvikling er bostedsattraktivitet. For "
+     "næringslivet er tilgang på arbeidskraft i regionen avgjørende. Kultur er "
+     "en magnet, og kultur bør defineres som næring.",
+     {"Byen og tettsteder skal bli motoren i regionens næringssatsing.",
+      "Kommunene skal samarbeide mer om å levere gode tjenester, god "
+      "infrastruktur, samt sikre gode frilufts- og rekreasjonsområder.",
+      "Etablere lokal HUB for å gjøre sentrumsområdene til attraktive steder å "
+      "starte selskap og arbeide.",
+      "Utvikle kulturnæringen til å bli en motor for næringsutvikling og "
+      "attraksjon basert på fjordlandskap, historie og nærmiljøet."},
+     {{"Omdømmeprosjekt (inkl. segmentanalyse, fakta om kommunene, "
+       "synlighet).",
+       "planned"},
+      {"Utvikle og gjennomføre «Sommerjobb-festivalen».", "planned"}}},
+    {"Mosseregionen skal bidra til at næringslivet har tilgang til relevant "
+     "arbeidskraft og at flere deltar i arbeidslivet",
+     "En av regionens klare utfordringer er den store andelen unge uføre og "
+     "lav arbeidsdeltakelse. Kommunene skal gjennom sine tjenester redusere "
+     "frafallet i videregående skole.",
+     {"Bidra til at eksisterende tjenester reduserer frafallet i videregående "
+      "skole, øker inkluderingen og arbeidsdeltakelsen.",
+      "Verdien av fagkompetanse synliggjøres, og flere får lærlingplass. "
+      "Kommunene går selv foran som en aktiv lærebedrift.",
+      "Utvikle befolkningens entreprenørielle tankegang i samarbeid med Ungt "
+      "Entreprenørskap og Etablerertjenesten."},
+     {{"Styrke etablerertjenesten, samarbeidet med Ungt Entreprenørskap og "
+       "utvikle lokal HUB.",
+       "planned"},
+      {"Tiltak for økt arbeidsdeltakelse – utarbeide oversikt over hva som "
+       "gjøres i dag, bruke NAV og eksisterende tiltaksordninger.",
+       "planned"},
+      {"Etablere nettverk mellom Forsvaret på Rygge flystasjon og lokale "
+       "leverandører.",
+       "planned"}}},
+};
+
+struct Indicator {
+  const char* title;
+  const char* unit;
+  const char* source;
+  std::vector<const char*> columns;
+  // One row per municipality, then the regional total ("Samlet").
+  std::vector<std::vector<double>> rows;
+};
+
+const Indicator kIndicators[] = {
+    {"Skatteinntekter per innbygger mot landsgjennomsnittet",
+     "kr per innbygger",
+     "KS, skatteutjevning desember 2024",
+     {"2024, innbyggere", "2024, skatteinntekt (1000 kr)",
+      "2024, per innbygger (kr)", "2024, mot landsgjennomsnittet (%)"},
+     {{52671, 1858005, 35696, 93},
+      {19974, 696944, 35754, 93},
+      {7873, 263399, 33414, 87},
+      {6176, 186248, 30309, 79},
+      {86694, 3004596, 34657, 90}}},
+    {"Deltakelse i arbeidslivet, sysselsettingsandel 20–66 år",
+     "prosent",
+     "SSB tabell 11618",
+     {"2024, befolkning", "2024, sysselsatte", "2024, andel i arbeid (%)"},
+     {{31123, 23030, 73.9},
+      {11385, 8986, 78.9},
+      {4615, 3476, 75.3},
+      {3671, 2849, 77.6},
+      {50794, 38341, 75.5}}},
+};
+
+#define SAMPLAN_TRY_ASSIGN(var, expr)          \
+  auto var##_result = (expr);                  \
+  if (!var##_result.ok()) return var##_result.status(); \
+  const OpId var = *var##_result
+
+}  // namespace
+
+Status BuildDemoPlan(Replica* r) {
+  SAMPLAN_RETURN_IF_ERROR(r->InsertText(
+      kRootNode, "title", 0, "Handlingsplan for næringsutvikling 2026"));
+  SAMPLAN_RETURN_IF_ERROR(r->InsertText(
+      kRootNode, "intro", 0,
+      "Mosseregionen interkommunalt politisk råd er et samarbeids- og "
+      "interesseorgan for de deltakende kommunene som skal bidra til å styrke "
+      "regionen som en bærekraftig, attraktiv og konkurransedyktig region, "
+      "basert på lokale fortrinn."));
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SetField(kRootNode, "period_start", FieldValue::Int(2026)));
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SetField(kRootNode, "period_end", FieldValue::Int(2026)));
+  SAMPLAN_RETURN_IF_ERROR(r->SetField(
+      kRootNode, "municipalities",
+      FieldValue::StringList({kMunicipalities, kMunicipalities + 4})));
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SetField(kRootNode, "status", FieldValue::String("draft")));
+  SAMPLAN_RETURN_IF_ERROR(r->SetField(
+      kRootNode, "vision",
+      FieldValue::String("Mosseregionen skal bli en av landets beste regioner "
+                         "på næringsutvikling.")));
+  size_t index = 0;
+  for (const Goal& g : kGoals) {
+    SAMPLAN_TRY_ASSIGN(goal, r->CreateNode(kRootNode, index++, "goal"));
+    SAMPLAN_RETURN_IF_ERROR(r->InsertText(goal, "title", 0, g.title));
+    SAMPLAN_RETURN_IF_ERROR(r->InsertText(goal, "body", 0, g.body));
+    SAMPLAN_RETURN_IF_ERROR(r->SetField(goal, "target_year",
+                                        FieldValue::Int(2026)));
+    size_t child = 0;
+    for (const char* s : g.subgoals) {
+      SAMPLAN_TRY_ASSIGN(sub, r->CreateNode(goal, child++, "subgoal"));
+      SAMPLAN_RETURN_IF_ERROR(r->InsertText(sub, "title", 0, s));
+    }
+    size_t m = 0;
+    for (const Measure& measure : g.measures) {
+      SAMPLAN_TRY_ASSIGN(node, r->CreateNode(goal, child++, "measure"));
+      SAMPLAN_RETURN_IF_ERROR(r->InsertText(node, "title", 0, measure.title));
+      SAMPLAN_RETURN_IF_ERROR(
+          r->SetField(node, "status", FieldValue::String(measure.status)));
+      SAMPLAN_RETURN_IF_ERROR(r->SetField(node, "year", FieldValue::Int(2026)));
+      // Each measure is owned by one municipality in turn, the rest jointly.
+      if (m < 4) {
+        SAMPLAN_RETURN_IF_ERROR(r->SetField(
+            node, "owner", FieldValue::StringList({kMunicipalities[m]})));
+      }
+      SAMPLAN_RETURN_IF_ERROR(r->SetField(
+          node, "responsible",
+          FieldValue::StringList({kMunicipalities, kMunicipalities + 4})));
+      ++m;
+    }
+  }
+  for (const Indicator& ind : kIndicators) {
+    SAMPLAN_TRY_ASSIGN(node, r->CreateNode(kRootNode, index++, "indicator"));
+    SAMPLAN_RETURN_IF_ERROR(r->InsertText(node, "title", 0, ind.title));
+    SAMPLAN_RETURN_IF_ERROR(
+        r->SetField(node, "unit", FieldValue::String(ind.unit)));
+    SAMPLAN_RETURN_IF_ERROR(
+        r->SetField(node, "source", FieldValue::String(ind.source)));
+    SAMPLAN_RETURN_IF_ERROR(
+        r->SetField(node, "baseline_year", FieldValue::Int(2024)));
+    std::vector<OpId> columns;
+    for (size_t c = 0; c < ind.columns.size(); ++c) {
+      SAMPLAN_TRY_ASSIGN(col,
+                         r->InsertTableLine(node, "values", TableAxis::kColumn,
+                                            c));
+      SAMPLAN_RETURN_IF_ERROR(r->SetCell(node, "values", kNullId, col,
+                                         FieldValue::String(ind.columns[c])));
+      columns.push_back(col);
+    }
+    for (size_t row = 0; row < ind.rows.size(); ++row) {
+      SAMPLAN_TRY_ASSIGN(line, r->InsertTableLine(node, "values",
+                                                  TableAxis::kRow, row));
+      SAMPLAN_RETURN_IF_ERROR(r->SetCell(
+          node, "values", line, kNullId,
+          FieldValue::String(row < 4 ? kMunicipalities[row] : "Samlet")));
+      for (size_t c = 0; c < columns.size(); ++c) {
+        SAMPLAN_RETURN_IF_ERROR(
+            r->SetCell(node, "values", line, columns[c],
+                       FieldValue::Number(ind.rows[row][c])));
+      }
+    }
+  }
+  SAMPLAN_TRY_ASSIGN(note, r->CreateNode(kRootNode, index++, "footnote"));
+  SAMPLAN_RETURN_IF_ERROR(r->InsertText(
+      note, "body", 0,
+      "Strategisk næringsplan for Mosseregionen (2023 – 2026), revidert "
+      "2023."));
+  SAMPLAN_RETURN_IF_ERROR(r->SetField(
+      note, "url",
+      FieldValue::String("https://www.mnu-as.no/app/uploads/2023/08/"
+                         "Strategisk-naeringsplan-for-Mosseregionen-revidert-"
+                         "2023-datert-09.08.2023.pdf")));
+  return Status::OK();
+}
+
+namespace {
+
+void RenderNode(const Replica& r, OpId node, int depth, std::string* out) {
+  const std::string& kind = r.KindOf(node);
+  const KindSchema* schema = r.schema().Find(kind);
+  std::string indent(2 * depth, ' ');
+  std::string title;
+  for (const char* field : {"title", "body", "name"}) {
+    if (schema != nullptr && schema->texts.count(field)) {
+      title = *r.Text(node, field);
+      if (!title.empty()) break;
+    }
+  }
+  *out += indent + (node == kRootNode ? "" : r.Numbering(node) + " ") + kind +
+          ": " + title + "\n";
+  if (schema != nullptr) {
+    for (const auto& [name, type] : schema->fields) {
+      Result<FieldRead> f = r.Field(node, name);
+      if (!f.ok() || f->winner.IsNull()) continue;
+      *out += indent + "    " + name + " = " + f->value.DebugString();
+      for (const RegisterEntry& e : f->conflicts) {
+        *out += "  (conflict: " + e.value.DebugString() + ")";
+      }
+      *out += "\n";
+    }
+    for (const std::string& name : schema->tables) {
+      const Table* t = r.TableOf(node, name);
+      if (t == nullptr) continue;
+      auto cell = [&](OpId row, OpId col) -> std::string {
+        const MultiValueRegister* c = t->Cell(row, col);
+        return c == nullptr || c->empty() ? "" : c->winner().value.DebugString();
+      };
+      const std::vector<OpId> cols = t->VisibleLines(TableAxis::kColumn);
+      std::string header = indent + "    |";
+      for (OpId col : cols) header += " " + cell(kNullId, col) + " |";
+      *out += header + "\n";
+      for (OpId row : t->VisibleLines(TableAxis::kRow)) {
+        std::string line = indent + "    | " + cell(row, kNullId) + ":";
+        for (OpId col : cols) line += " " + cell(row, col) + " |";
+        *out += line + "\n";
+      }
+    }
+  }
+  for (OpId child : r.Children(node)) RenderNode(r, child, depth + 1, out);
+}
+
+}  // namespace
+
+std::string RenderOutline(const Replica& replica) {
+  std::string out;
+  RenderNode(replica, kRootNode, 0, &out);
+  return out;
+}
+
+}  // namespace samplan
