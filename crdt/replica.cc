@@ -14,6 +14,31 @@ Status UnknownNode(OpId node) {
 
 bool IsBuiltIn(OpId node) { return node == kRootNode || node == kTrashNode; }
 
+// Appends `next` to a DeleteText's spans, merging it into the last span
+// when it continues it forwards (delete key) or backwards (backspace).
+void AppendSpan(std::vector<IdSpan>* spans, const IdSpan& next) {
+  if (!spans->empty()) {
+    IdSpan& last = spans->back();
+    if (last.replica == next.replica && !next.backward &&
+        (last.length == 1 || !last.backward) &&
+        next.counter == last.counter + last.length &&
+        (last.length > 1 || next.length >= 1) && !last.backward) {
+      last.length += next.length;
+      return;
+    }
+    if (last.replica == next.replica && next.length == 1 &&
+        (last.length == 1 || last.backward) &&
+        next.counter + 1 == last.counter) {
+      last.counter = next.counter;
+      last.length += 1;
+      last.backward = true;
+      return;
+    }
+  }
+  spans->push_back(next);
+}
+
+
 }  // namespace
 
 size_t Replica::FieldKeyHash::operator()(const FieldKey& k) const {
@@ -253,25 +278,74 @@ TextSequence* Replica::MutableText(OpId node, std::string_view field) {
   return text;
 }
 
-Status Replica::InsertText(OpId node, std::string_view field, size_t pos,
-                           std::string_view utf8) {
+Result<TextSequence*> Replica::TextForEdit(OpId node,
+                                           std::string_view field) {
+  if (edit_cache_.epoch == tree_epoch_ && edit_cache_.node == node &&
+      edit_cache_.field == field) {
+    return edit_cache_.text;
+  }
   SAMPLAN_RETURN_IF_ERROR(CheckNodeForEdit(node));
   SAMPLAN_RETURN_IF_ERROR(schema_.CheckText(tree_.KindOf(node), field));
-  if (utf8.empty()) return Status::InvalidArgument("no text to insert");
-  Result<std::u32string> chars = utf8::Decode(utf8);
-  if (!chars.ok()) return chars.status();
   TextSequence* text = MutableText(node, field);
+  edit_cache_ = EditCache{node, std::string(field), tree_epoch_, text};
+  return text;
+}
+
+Op* Replica::ExtendableTail(OpKind kind, OpId node, std::string_view field) {
+  if (log_.empty() || frontier_.size() != 1) return nullptr;
+  Op& tail = log_.back();
+  const OpId last{id_, version_.Get(id_)};
+  if (tail.id.replica != id_ || tail.kind != kind || frontier_[0] != last ||
+      tail.node != node || tail.name != field || !(tail.author == author_)) {
+    return nullptr;
+  }
+  return &tail;
+}
+
+void Replica::AdvanceLocal(uint64_t length) {
+  // The frontier is exactly our last op, so every known op precedes it and
+  // the Lamport clock continues from it: the existing run simply grows.
+  const uint64_t last = version_.Get(id_) + length;
+  lamports_[id_].back().length += length;
+  max_lamport_ += length;
+  frontier_[0] = OpId{id_, last};
+  version_.Set(id_, last);
+}
+
+Status Replica::InsertText(OpId node, std::string_view field, size_t pos,
+                           std::string_view utf8) {
+  Result<TextSequence*> found = TextForEdit(node, field);
+  if (!found.ok()) return found.status();
+  TextSequence* text = *found;
+  if (utf8.empty()) return Status::InvalidArgument("no text to insert");
+  SAMPLAN_RETURN_IF_ERROR(utf8::Validate(utf8));
+  scratch_.clear();
+  {
+    Result<std::u32string> chars = utf8::Decode(utf8);
+    scratch_ = std::move(*chars);
+  }
   if (pos > text->size()) {
     return Status::OutOfRange("text position " + std::to_string(pos) +
                               " is past the end of '" + std::string(field) +
                               "' (length " + std::to_string(text->size()) +
                               ")");
   }
+  const OpId first{id_, version_.Get(id_) + 1};
+  OpId left, right;
+  SAMPLAN_RETURN_IF_ERROR(text->LocalInsert(pos, scratch_, first, &left, &right));
+  // Typing right after our own previous keystroke extends the logged op.
+  Op* tail = ExtendableTail(OpKind::kInsertText, node, field);
+  if (tail != nullptr && left == OpId{id_, first.counter - 1} &&
+      right == tail->right) {
+    tail->text.append(utf8);
+    AdvanceLocal(scratch_.size());
+    return Status::OK();
+  }
   Op op = NewLocalOp(OpKind::kInsertText);
-  SAMPLAN_RETURN_IF_ERROR(
-      text->LocalInsert(pos, *chars, op.id, &op.left, &op.right));
   op.node = node;
   op.name = std::string(field);
+  op.left = left;
+  op.right = right;
   op.text = std::string(utf8);
   Record(std::move(op));
   return Status::OK();
@@ -279,15 +353,24 @@ Status Replica::InsertText(OpId node, std::string_view field, size_t pos,
 
 Status Replica::DeleteText(OpId node, std::string_view field, size_t pos,
                            size_t length) {
-  SAMPLAN_RETURN_IF_ERROR(CheckNodeForEdit(node));
-  SAMPLAN_RETURN_IF_ERROR(schema_.CheckText(tree_.KindOf(node), field));
+  Result<TextSequence*> found = TextForEdit(node, field);
+  if (!found.ok()) return found.status();
+  TextSequence* text = *found;
   if (length == 0) return Status::OK();
-  TextSequence* text = MutableText(node, field);
   if (pos > text->size() || length > text->size() - pos) {
     return Status::OutOfRange(
         "deleting " + std::to_string(length) + " characters at " +
         std::to_string(pos) + " passes the end of '" + std::string(field) +
         "' (length " + std::to_string(text->size()) + ")");
+  }
+  Op* tail = ExtendableTail(OpKind::kDeleteText, node, field);
+  if (tail != nullptr) {
+    // Backspacing or deleting forwards right after our own delete.
+    spans_scratch_.clear();
+    SAMPLAN_RETURN_IF_ERROR(text->LocalDelete(pos, length, &spans_scratch_));
+    for (const IdSpan& s : spans_scratch_) AppendSpan(&tail->spans, s);
+    AdvanceLocal(length);
+    return Status::OK();
   }
   Op op = NewLocalOp(OpKind::kDeleteText);
   SAMPLAN_RETURN_IF_ERROR(text->LocalDelete(pos, length, &op.spans));
@@ -373,7 +456,7 @@ Status Replica::Validate(const Op& op) const {
         return Status::InvalidArgument("the plan root and the trash cannot "
                                        "be moved or deleted");
       }
-      const std::string* parent_kind;
+      const std::string* parent_kind = nullptr;
       SAMPLAN_RETURN_IF_ERROR(node_kind(move.parent, &parent_kind));
       if (op.kind != OpKind::kCreateNode) {
         SAMPLAN_RETURN_IF_ERROR(node_kind(op.node, &kind));
@@ -475,6 +558,7 @@ void Replica::Integrate(const Op& op) {
       move.slot_right = op.right;
       if (op.kind == OpKind::kCreateNode) move.kind = op.name;
       tree_.Apply(move);
+      ++tree_epoch_;
       break;
     }
     case OpKind::kSetField:
@@ -520,33 +604,6 @@ uint64_t Replica::LamportOf(OpId id) const {
   return run->lamport + (id.counter - run->counter);
 }
 
-namespace {
-
-// Appends `next` to a DeleteText's spans, merging it into the last span
-// when it continues it forwards (delete key) or backwards (backspace).
-void AppendSpan(std::vector<IdSpan>* spans, const IdSpan& next) {
-  if (!spans->empty()) {
-    IdSpan& last = spans->back();
-    if (last.replica == next.replica && !next.backward &&
-        (last.length == 1 || !last.backward) &&
-        next.counter == last.counter + last.length &&
-        (last.length > 1 || next.length >= 1) && !last.backward) {
-      last.length += next.length;
-      return;
-    }
-    if (last.replica == next.replica && next.length == 1 &&
-        (last.length == 1 || last.backward) &&
-        next.counter + 1 == last.counter) {
-      last.counter = next.counter;
-      last.length += 1;
-      last.backward = true;
-      return;
-    }
-  }
-  spans->push_back(next);
-}
-
-}  // namespace
 
 void Replica::Record(Op op) {
   const ReplicaId r = op.id.replica;
@@ -607,6 +664,7 @@ void Replica::Record(Op op) {
     }
   }
   version_.Set(r, last.counter);
+  log_by_replica_[r].push_back(log_.size());
   log_.push_back(std::move(op));
 }
 
@@ -705,14 +763,31 @@ Status Replica::OpsSince(const VersionVector& since,
     }
   }
   out->clear();
-  for (const Op& op : log_) {
+  std::vector<size_t> positions;
+  for (const auto& [replica, entries] : log_by_replica_) {
+    const uint64_t known = since.Get(replica);
+    // First op starting after what the peer knows; the op before it may
+    // straddle the boundary (its last unit is just before the next op's
+    // first, or this replica's latest for the final op).
+    auto it = std::partition_point(
+        entries.begin(), entries.end(),
+        [&](size_t pos) { return log_[pos].id.counter <= known; });
+    if (it != entries.begin()) {
+      const uint64_t prev_last = it == entries.end()
+                                     ? version_.Get(replica)
+                                     : log_[*it].id.counter - 1;
+      if (prev_last > known) --it;
+    }
+    positions.insert(positions.end(), it, entries.end());
+  }
+  std::sort(positions.begin(), positions.end());  // log order is causal
+  out->reserve(positions.size());
+  for (size_t pos : positions) {
+    const Op& op = log_[pos];
     const uint64_t known = since.Get(op.id.replica);
     if (op.id.counter > known) {
       out->push_back(op);
-      continue;
-    }
-    const uint64_t length = op.Length();
-    if (op.id.counter + length - 1 > known) {
+    } else {
       out->push_back(SliceOpFrom(op, known + 1 - op.id.counter));
     }
   }

@@ -177,6 +177,15 @@ class Replica {
   uint64_t LamportOf(OpId id) const;
   TextSequence* MutableText(OpId node, std::string_view field);
   Status CheckNodeForEdit(OpId node) const;
+  // The text a local edit goes to, after the node and schema checks; the
+  // result of the checks is cached until the tree changes.
+  Result<TextSequence*> TextForEdit(OpId node, std::string_view field);
+  // When the log's last op is this replica's edit of the same text and
+  // nothing happened since, returns it so a keystroke can extend it in
+  // place (no new Op, no copies).
+  Op* ExtendableTail(OpKind kind, OpId node, std::string_view field);
+  // Bookkeeping for `length` new local units that extended the log tail.
+  void AdvanceLocal(uint64_t length);
 
   ReplicaId id_;
   PlanSchema schema_;
@@ -190,11 +199,24 @@ class Replica {
   uint64_t max_lamport_ = 0;
   std::map<ReplicaId, std::vector<LamportRun>> lamports_;
   std::deque<Op> log_;
+  // For each replica, the positions in log_ of its ops (ascending counter),
+  // so OpsSince costs O(r log n + k log k) for k ops, not a scan.
+  std::map<ReplicaId, std::vector<size_t>> log_by_replica_;
   VersionVector log_start_;  // what was known before log_[0] (snapshot)
   std::vector<Op> pending_;
-  // Last text edited locally, to skip the hash lookup while typing.
+  // Last text looked up, to skip the hash lookup while typing.
   TextSequence* last_text_ = nullptr;
   FieldKey last_text_key_;
+  // Bumped by every tree operation: cached edit checks expire with it.
+  uint64_t tree_epoch_ = 1;
+  struct EditCache {
+    OpId node;
+    std::string field;
+    uint64_t epoch = 0;  // 0: nothing cached
+    TextSequence* text = nullptr;
+  } edit_cache_;
+  std::u32string scratch_;  // decoded text of the current local insert
+  std::vector<IdSpan> spans_scratch_;
 };
 
 }  // namespace samplan
