@@ -45,6 +45,7 @@ struct Inner;
 
 struct TextLeaf {
   Inner* parent = nullptr;
+  uint32_t slot = 0;  // index in parent->child: count updates need no search
   TextLeaf* next = nullptr;
   size_t vis = 0;      // visible characters in this leaf
   size_t tot = 0;      // all characters in this leaf
@@ -55,6 +56,7 @@ struct TextLeaf {
 
 struct Inner {
   Inner* parent = nullptr;
+  uint32_t slot = 0;  // index in parent->child
   uint32_t count = 0;
   bool leaf_children = true;
   void* child[kInnerCap];
@@ -74,17 +76,13 @@ namespace {
 
 size_t Neg(size_t x) { return size_t{0} - x; }  // modular "minus x"
 
-uint32_t ChildIndex(const Inner* p, const void* child) {
-  uint32_t i = 0;
-  while (p->child[i] != child) ++i;
-  return i;
-}
-
-void SetParent(void* child, Inner* p, bool is_leaf) {
+void SetParent(void* child, Inner* p, uint32_t slot, bool is_leaf) {
   if (is_leaf) {
     static_cast<TextLeaf*>(child)->parent = p;
+    static_cast<TextLeaf*>(child)->slot = slot;
   } else {
     static_cast<Inner*>(child)->parent = p;
+    static_cast<Inner*>(child)->slot = slot;
   }
 }
 
@@ -165,13 +163,12 @@ struct TextSequence::Impl {
 
   // ---- Counts ------------------------------------------------------------
 
-  // Adds (dv, dt) to `child`'s entry in p and to every entry above it.
-  void AddCounts(Inner* p, const void* child, size_t dv, size_t dt) {
+  // Adds (dv, dt) to p's entry `slot` and to every entry above it.
+  void AddCounts(Inner* p, uint32_t slot, size_t dv, size_t dt) {
     while (p != nullptr) {
-      const uint32_t i = text_internal::ChildIndex(p, child);
-      p->vis[i] += dv;
-      p->tot[i] += dt;
-      child = p;
+      p->vis[slot] += dv;
+      p->tot[slot] += dt;
+      slot = p->slot;
       p = p->parent;
     }
     size += dv;
@@ -180,18 +177,18 @@ struct TextSequence::Impl {
   void AddLeafCounts(TextLeaf* leaf, size_t dv, size_t dt) {
     leaf->vis += dv;
     leaf->tot += dt;
-    AddCounts(leaf->parent, leaf, dv, dt);
+    AddCounts(leaf->parent, leaf->slot, dv, dt);
   }
 
   // Characters (visible, or all) before the leaf's first one.
   size_t LeafStart(const TextLeaf* leaf, bool visible) const {
     size_t start = 0;
-    const void* child = leaf;
+    uint32_t slot = leaf->slot;
     for (const Inner* p = leaf->parent; p != nullptr; p = p->parent) {
-      for (uint32_t j = 0; p->child[j] != child; ++j) {
+      for (uint32_t j = 0; j < slot; ++j) {
         start += visible ? p->vis[j] : p->tot[j];
       }
-      child = p;
+      slot = p->slot;
     }
     return start;
   }
@@ -213,7 +210,7 @@ struct TextSequence::Impl {
         q->tot[j - h] = p->tot[j];
         qv += p->vis[j];
         qt += p->tot[j];
-        text_internal::SetParent(p->child[j], q, q->leaf_children);
+        text_internal::SetParent(p->child[j], q, j - h, q->leaf_children);
       }
       q->count = kInnerCap - h;
       p->count = h;
@@ -226,12 +223,13 @@ struct TextSequence::Impl {
         r->tot[0] = total;
         r->count = 1;
         p->parent = r;
+        p->slot = 0;
         root = r;
       }
       // Move q's counts from p's entry to q's own (net zero above).
-      AddCounts(p->parent, p, text_internal::Neg(qv), text_internal::Neg(qt));
-      InsertChild(p->parent, text_internal::ChildIndex(p->parent, p) + 1, q,
-                  qv, qt);
+      AddCounts(p->parent, p->slot, text_internal::Neg(qv),
+                text_internal::Neg(qt));
+      InsertChild(p->parent, p->slot + 1, q, qv, qt);
       if (at > h) {
         p = q;
         at -= h;
@@ -245,8 +243,10 @@ struct TextSequence::Impl {
     p->vis[at] = v;
     p->tot[at] = t;
     ++p->count;
-    text_internal::SetParent(child, p, p->leaf_children);
-    AddCounts(p->parent, p, v, t);
+    for (uint32_t j = at; j < p->count; ++j) {
+      text_internal::SetParent(p->child[j], p, j, p->leaf_children);
+    }
+    AddCounts(p->parent, p->slot, v, t);
   }
 
   // Moves the upper half of the leaf's runs into a new leaf right after it.
@@ -270,8 +270,7 @@ struct TextSequence::Impl {
     leaf->next = r;
     if (last_leaf == leaf) last_leaf = r;
     AddLeafCounts(leaf, text_internal::Neg(mv), text_internal::Neg(mt));
-    InsertChild(leaf->parent,
-                text_internal::ChildIndex(leaf->parent, leaf) + 1, r, mv, mt);
+    InsertChild(leaf->parent, leaf->slot + 1, r, mv, mt);
     for (uint32_t i = 0; i < r->count; ++i) {
       const RunRec& run = r->runs[i];
       index.Assign(run.replica, run.counter, run.len, r);
@@ -311,6 +310,46 @@ struct TextSequence::Impl {
     TextLeaf* leaf = *leafp;
     uint32_t i = *ip;
     const uint32_t len = leaf->runs[i].len;
+    // Backspacing (a suffix whose continuation is already a tombstone) or
+    // forward deleting (a prefix continuing a tombstone): move the boundary
+    // between the two runs instead of splitting and re-merging.
+    if (m < len) {
+      RunRec& run = leaf->runs[i];
+      if (k + m == len && i + 1 < leaf->count) {
+        RunRec& next = leaf->runs[i + 1];
+        if (next.deleted && next.replica == run.replica &&
+            run.counter + len == next.counter &&
+            next.origin_left == run.Last() &&
+            next.origin_right == run.origin_right &&
+            run.content + len == next.content) {
+          run.len = k;
+          next.counter -= m;
+          next.content -= m;
+          next.len += m;
+          next.origin_left = OpId{next.replica, next.counter - 1};
+          AddLeafCounts(leaf, text_internal::Neg(m), 0);
+          *ip = i + 1;
+          return;
+        }
+      }
+      if (k == 0 && i > 0) {
+        RunRec& prev = leaf->runs[i - 1];
+        if (prev.deleted && prev.replica == run.replica &&
+            prev.counter + prev.len == run.counter &&
+            run.origin_left == prev.Last() &&
+            prev.origin_right == run.origin_right &&
+            prev.content + prev.len == run.content) {
+          prev.len += m;
+          run.counter += m;
+          run.content += m;
+          run.len -= m;
+          run.origin_left = OpId{run.replica, run.counter - 1};
+          AddLeafCounts(leaf, text_internal::Neg(m), 0);
+          *ip = i - 1;
+          return;
+        }
+      }
+    }
     const uint32_t need = (k > 0 ? 1 : 0) + (k + m < len ? 1 : 0);
     if (leaf->count + need > kLeafCap) {
       TextLeaf* r = SplitLeaf(leaf);
@@ -345,10 +384,16 @@ struct TextSequence::Impl {
   Cursor FindChar(size_t pos, size_t* leaf_start) const {
     TextLeaf* leaf;
     size_t start;
+    uint32_t i = 0;
+    size_t before = 0;  // visible characters in the leaf before runs[i]
     if (cache_leaf != nullptr && pos >= cache_vis &&
         pos - cache_vis < cache_leaf->vis) {
       leaf = cache_leaf;
       start = cache_vis;
+      if (cache_run < leaf->count) {
+        i = cache_run;
+        before = cache_run_vis;
+      }
     } else {
       const Inner* node = root;
       size_t rem = pos;
@@ -365,15 +410,19 @@ struct TextSequence::Impl {
       cache_leaf = leaf;
       cache_vis = start;
     }
-    size_t rem = pos - start;
-    uint32_t i = 0;
-    for (;; ++i) {
+    // Walk from the hinted run: keystrokes land next to the previous one.
+    const size_t rel = pos - start;
+    while (rel < before) before -= leaf->runs[--i].Visible();
+    for (;;) {
       const size_t v = leaf->runs[i].Visible();
-      if (rem < v) break;
-      rem -= v;
+      if (rel - before < v) break;
+      before += v;
+      ++i;
     }
+    cache_run = i;
+    cache_run_vis = before;
     *leaf_start = start;
-    return Cursor{leaf, i, static_cast<uint32_t>(rem)};
+    return Cursor{leaf, i, static_cast<uint32_t>(rel - before)};
   }
 
   bool FindId(OpId id, Cursor* c) const {
@@ -590,13 +639,13 @@ struct TextSequence::Impl {
   }
 
   Status CheckNode(const void* node, bool is_leaf, const Inner* parent,
-                   int depth, int* leaf_depth, size_t* v, size_t* t,
+                   uint32_t slot, int depth, int* leaf_depth, size_t* v, size_t* t,
                    std::vector<const TextLeaf*>* leaves) const {
     if (is_leaf) {
       const auto* leaf = static_cast<const TextLeaf*>(node);
       const std::string name = "leaf " + text_internal::Pos(leaves->size());
-      if (leaf->parent != parent) {
-        return Status::Corruption(name + " has a wrong parent");
+      if (leaf->parent != parent || (parent != nullptr && leaf->slot != slot)) {
+        return Status::Corruption(name + " has a wrong parent or slot");
       }
       if (*leaf_depth < 0) *leaf_depth = depth;
       if (*leaf_depth != depth) {
@@ -628,8 +677,8 @@ struct TextSequence::Impl {
       return Status::OK();
     }
     const auto* in = static_cast<const Inner*>(node);
-    if (in->parent != parent) {
-      return Status::Corruption("inner node has a wrong parent");
+    if (in->parent != parent || (parent != nullptr && in->slot != slot)) {
+      return Status::Corruption("inner node has a wrong parent or slot");
     }
     if (in->count == 0 || in->count > kInnerCap) {
       return Status::Corruption("inner node has " +
@@ -639,7 +688,7 @@ struct TextSequence::Impl {
     for (uint32_t i = 0; i < in->count; ++i) {
       size_t cv = 0, ct = 0;
       SAMPLAN_RETURN_IF_ERROR(CheckNode(in->child[i], in->leaf_children, in,
-                                        depth + 1, leaf_depth, &cv, &ct,
+                                        i, depth + 1, leaf_depth, &cv, &ct,
                                         leaves));
       if (cv != in->vis[i] || ct != in->tot[i]) {
         return Status::Corruption("inner node child " + text_internal::Pos(i) +
@@ -658,7 +707,7 @@ struct TextSequence::Impl {
     int leaf_depth = -1;
     size_t v = 0, t = 0;
     SAMPLAN_RETURN_IF_ERROR(
-        CheckNode(root, false, nullptr, 0, &leaf_depth, &v, &t, &leaves));
+        CheckNode(root, false, nullptr, 0, 0, &leaf_depth, &v, &t, &leaves));
     if (v != size || t != total) {
       return Status::Corruption("tree totals " + text_internal::Pos(v) + "/" +
                                 text_internal::Pos(t) + " differ from " +
@@ -719,6 +768,12 @@ struct TextSequence::Impl {
   // operation clears it.
   mutable TextLeaf* cache_leaf = nullptr;
   mutable size_t cache_vis = 0;
+  // Within cache_leaf: a run index and the visible characters before it.
+  // Edits only change runs from the one FindChar returned onwards (merges
+  // with a tombstone before it add no visible characters), so the hint
+  // stays exact while cache_leaf is valid; an index past the end is ignored.
+  mutable uint32_t cache_run = 0;
+  mutable size_t cache_run_vis = 0;
 };
 
 TextSequence::TextSequence() : impl_(std::make_unique<Impl>()) {}
@@ -746,6 +801,8 @@ Status TextSequence::LocalInsert(size_t pos, std::u32string_view chars,
   if (pos == 0) {
     leaf = m.first_leaf;
     j = 0;
+    m.cache_run = 0;
+    m.cache_run_vis = 0;
     right = leaf->count > 0 ? leaf->runs[0].Id() : kNullId;
   } else {
     // Insert right after the visible character pos - 1, before any
@@ -1042,9 +1099,7 @@ Status TextSequence::AppendRun(const Run& run) {
     ++m.leaf_count;
     leaf->next = fresh;
     m.last_leaf = fresh;
-    m.InsertChild(leaf->parent,
-                  text_internal::ChildIndex(leaf->parent, leaf) + 1, fresh, 0,
-                  0);
+    m.InsertChild(leaf->parent, leaf->slot + 1, fresh, 0, 0);
     leaf = fresh;
   }
   const RunRec rec =
