@@ -163,10 +163,10 @@ Op SliceOpTo(const Op& op, uint64_t to) {
 }
 
 Status CheckOpShape(const Op& op) {
-  const std::string where = std::string(OpKindName(op.kind)) + " " +
-                            op.id.ToString() + ": ";
+  // Built only on failure: this runs for every op received.
   auto bad = [&](const std::string& what) {
-    return Status::InvalidArgument(where + what);
+    return Status::InvalidArgument(std::string(OpKindName(op.kind)) + " " +
+                                   op.id.ToString() + ": " + what);
   };
   if (op.id.replica == 0 || op.id.counter == 0) {
     return bad("operation id must have a non-zero replica and counter");

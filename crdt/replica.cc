@@ -605,7 +605,7 @@ uint64_t Replica::LamportOf(OpId id) const {
 }
 
 
-void Replica::Record(Op op) {
+bool Replica::RecordInPlace(const Op& op) {
   const ReplicaId r = op.id.replica;
   const uint64_t length = op.Length();
   const OpId prev{r, op.id.counter - 1};
@@ -654,17 +654,28 @@ void Replica::Record(Op op) {
           op.right == tail.right) {
         tail.text += op.text;
         version_.Set(r, last.counter);
-        return;
+        return true;
       }
       if (op.kind == OpKind::kDeleteText) {
         for (const IdSpan& s : op.spans) AppendSpan(&tail.spans, s);
         version_.Set(r, last.counter);
-        return;
+        return true;
       }
     }
   }
   version_.Set(r, last.counter);
-  log_by_replica_[r].push_back(log_.size());
+  return false;
+}
+
+void Replica::Record(const Op& op) {
+  if (RecordInPlace(op)) return;
+  log_by_replica_[op.id.replica].push_back(log_.size());
+  log_.push_back(op);
+}
+
+void Replica::Record(Op&& op) {
+  if (RecordInPlace(op)) return;
+  log_by_replica_[op.id.replica].push_back(log_.size());
   log_.push_back(std::move(op));
 }
 

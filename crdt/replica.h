@@ -169,7 +169,12 @@ class Replica {
   bool Ready(const Op& op) const;
   // REQUIRES: Validate(op).ok() and Ready(op).
   void Integrate(const Op& op);
-  void Record(Op op);
+  // Logs an applied op: bookkeeping, then either extends the log's tail op
+  // (a continued burst of typing) or appends the op.
+  void Record(const Op& op);
+  void Record(Op&& op);
+  // The bookkeeping part of Record; true when the tail absorbed the op.
+  bool RecordInPlace(const Op& op);
   Status ApplyReady(const Op& op);
   void DrainPending();
   Status LocalCommit(Op op);
