@@ -6,19 +6,47 @@
 
 namespace samplan::text_internal {
 
+namespace {
+
+// Index of the last element whose (replica, start) key is <= (r, c), or -1.
+// Halving without an early exit, on the two key fields directly (cheaper
+// than std::pair's operator<=>). A multiply instead of the branch was
+// tried: faster for random ids, but slower for the common case of ids
+// arriving in order, where the branch predicts well.
+template <typename T, typename Rep, typename Start>
+ptrdiff_t LastLessEqual(const T* a, size_t n, ReplicaId r, uint64_t c,
+                        Rep rep, Start start) {
+  if (n == 0) return -1;
+  auto le = [&](const T& x) {
+    return (rep(x) < r) | ((rep(x) == r) & (start(x) <= c));
+  };
+  // Invariant: every element before base is <= key.
+  const T* base = a;
+  while (n > 1) {
+    const size_t half = n / 2;
+    base = le(base[half]) ? base + half : base;
+    n -= half;
+  }
+  return (base - a) - (le(*base) ? 0 : 1);
+}
+
+}  // namespace
+
 bool TextIdIndex::LastAtOrBefore(ReplicaId replica, uint64_t counter,
                                  Pos* pos) const {
-  const Key key{replica, counter};
-  auto head = std::upper_bound(heads_.begin(), heads_.end(), key);
-  if (head == heads_.begin()) return false;
-  pos->chunk = static_cast<size_t>(head - heads_.begin()) - 1;
-  const std::vector<Entry>& chunk = chunks_[pos->chunk];
-  auto it = std::upper_bound(
-      chunk.begin(), chunk.end(), key, [](const Key& k, const Entry& e) {
-        return k < Key{e.replica, e.start};
-      });
-  // chunk[0]'s key is the head, which is <= key, so it > chunk.begin().
-  pos->idx = static_cast<size_t>(it - chunk.begin()) - 1;
+  const ptrdiff_t ci = LastLessEqual(
+      heads_.data(), heads_.size(), replica, counter,
+      [](const Key& k) { return k.first; },
+      [](const Key& k) { return k.second; });
+  if (ci < 0) return false;
+  const std::vector<Entry>& chunk = chunks_[static_cast<size_t>(ci)];
+  // chunk[0]'s key is the head, which is <= key, so this is >= 0.
+  const ptrdiff_t ei = LastLessEqual(
+      chunk.data(), chunk.size(), replica, counter,
+      [](const Entry& e) { return e.replica; },
+      [](const Entry& e) { return e.start; });
+  pos->chunk = static_cast<size_t>(ci);
+  pos->idx = static_cast<size_t>(ei);
   return true;
 }
 
@@ -43,33 +71,37 @@ TextLeaf* TextIdIndex::Find(OpId id, uint64_t* range_end) const {
   return e.leaf;
 }
 
-uint64_t TextIdIndex::MaxEnd(ReplicaId replica) const {
-  if (max_valid_ && max_replica_ == replica) return max_end_;
-  uint64_t end = 0;
-  Pos p;
-  if (LastAtOrBefore(replica, std::numeric_limits<uint64_t>::max(), &p) &&
-      At(p).replica == replica) {
-    end = At(p).end;
-  }
-  max_valid_ = true;
-  max_replica_ = replica;
-  max_end_ = end;
-  return end;
-}
-
 void TextIdIndex::BumpMax(ReplicaId replica, uint64_t end) {
   if (max_valid_ && max_replica_ == replica && end > max_end_) max_end_ = end;
 }
 
 bool TextIdIndex::Overlaps(ReplicaId replica, uint64_t counter,
                            uint64_t n) const {
-  if (counter >= MaxEnd(replica)) return false;
+  if (max_valid_ && max_replica_ == replica && counter >= max_end_) {
+    return false;
+  }
   Pos p;
-  if (!LastAtOrBefore(replica, counter + n - 1, &p)) return false;
+  const bool has = LastAtOrBefore(replica, counter + n - 1, &p);
   // Entries are disjoint and sorted, so the last one starting at or before
   // the range's last id is the only candidate that can reach into it.
-  const Entry& e = At(p);
-  return e.replica == replica && e.end > counter;
+  if (has && At(p).replica == replica && At(p).end > counter) return true;
+  // When nothing of this replica follows p, p ends the replica's ids: the
+  // next new id above it needs no search.
+  Pos next;
+  const bool has_next = has ? NextPos(p, &next) : !chunks_.empty();
+  if (!has_next || At(next).replica != replica) {
+    max_valid_ = true;
+    max_replica_ = replica;
+    max_end_ = has && At(p).replica == replica ? At(p).end : 0;
+  }
+  // Free: no entry starts inside the range, so p is also the last entry
+  // starting at or before `counter`, which is what Assign looks up.
+  probe_valid_ = true;
+  probe_has_ = has;
+  probe_replica_ = replica;
+  probe_counter_ = counter;
+  probe_pos_ = p;
+  return false;
 }
 
 bool TextIdIndex::CoversAll(ReplicaId replica, uint64_t counter,
@@ -142,6 +174,9 @@ void TextIdIndex::Assign(ReplicaId replica, uint64_t counter, uint64_t n,
                          TextLeaf* leaf) {
   const uint64_t end = counter + n;
   BumpMax(replica, end);
+  const bool probed = probe_valid_ && probe_replica_ == replica &&
+                      probe_counter_ == counter;
+  probe_valid_ = false;
   // Fast path for typing: the run just grew by n characters, and the entry
   // we touched last ends exactly where the new ids begin.
   if (hint_.chunk < chunks_.size() &&
@@ -156,9 +191,10 @@ void TextIdIndex::Assign(ReplicaId replica, uint64_t counter, uint64_t n,
       }
     }
   }
-  while (counter < end) {
-    Pos p;
-    const bool has = LastAtOrBefore(replica, counter, &p);
+  for (bool first = true; counter < end; first = false) {
+    Pos p = probe_pos_;
+    const bool has = first && probed ? probe_has_
+                                     : LastAtOrBefore(replica, counter, &p);
     if (has && At(p).replica == replica && At(p).end > counter) {
       // Present: re-point [counter, ...) at `leaf`.
       Entry& e = At(p);

@@ -76,18 +76,26 @@ class TextIdIndex {
   Pos InsertAt(size_t chunk, size_t idx, const Entry& e);
   // Merges the entry at p with same-leaf contiguous neighbours in its chunk.
   Pos MergeAround(Pos p);
-  uint64_t MaxEnd(ReplicaId replica) const;
   void BumpMax(ReplicaId replica, uint64_t end);
 
   std::vector<std::vector<Entry>> chunks_;
   std::vector<Key> heads_;  // key of chunks_[i][0]
   // The entry touched last: typing extends it without a search.
   Pos hint_;
-  // Highest end seen for one replica: a new id above it cannot overlap, so
-  // the per-keystroke duplicate check needs no search.
+  // The end of one replica's highest ids: a new id above it cannot overlap,
+  // so the per-keystroke duplicate check needs no search. Learnt by
+  // Overlaps, raised by Assign.
   mutable bool max_valid_ = false;
   mutable ReplicaId max_replica_ = 0;
   mutable uint64_t max_end_ = 0;
+  // The search of the last Overlaps that found the range free: the
+  // insertion point Assign needs next, so checking and inserting new ids
+  // costs one search. Cleared by every Assign.
+  mutable bool probe_valid_ = false;
+  mutable bool probe_has_ = false;
+  mutable ReplicaId probe_replica_ = 0;
+  mutable uint64_t probe_counter_ = 0;
+  mutable Pos probe_pos_;
 };
 
 }  // namespace samplan::text_internal

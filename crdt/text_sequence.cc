@@ -1,7 +1,6 @@
 #include "crdt/text_sequence.h"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -13,9 +12,17 @@ namespace text_internal {
 
 // Leaf capacity trades the linear scans inside a leaf (finding a position or
 // an id) against tree height and split frequency; 32 runs of 56 bytes keep a
-// leaf under 2 KiB.
-constexpr uint32_t kLeafCap = 32;
-constexpr uint32_t kInnerCap = 16;
+// leaf under 2 KiB. Stress builds shrink both (minimum 4) to force deep
+// trees and splits in small tests.
+#ifndef SAMPLAN_TEXT_LEAF_CAPACITY
+#define SAMPLAN_TEXT_LEAF_CAPACITY 32
+#endif
+#ifndef SAMPLAN_TEXT_INNER_CAPACITY
+#define SAMPLAN_TEXT_INNER_CAPACITY 16
+#endif
+constexpr uint32_t kLeafCap = SAMPLAN_TEXT_LEAF_CAPACITY;
+constexpr uint32_t kInnerCap = SAMPLAN_TEXT_INNER_CAPACITY;
+static_assert(kLeafCap >= 4 && kInnerCap >= 4, "capacities too small");
 // Run content offsets are 31 bits (the 32nd holds the deleted flag).
 constexpr size_t kMaxBuffer = (size_t{1} << 31) - 1;
 
@@ -583,56 +590,60 @@ struct TextSequence::Impl {
     return Status::OK();
   }
 
-  // Checks left origins before and right origins after their runs, using
-  // leaf->scratch as each leaf's tombstone-inclusive start.
+  // Where `id` lies relative to leaf->runs[i]: -1 before, 0 inside, +1
+  // after. False when unknown. REQUIRES: leaf->scratch holds every leaf's
+  // tombstone-inclusive start.
+  bool SideOf(const TextLeaf* leaf, uint32_t i, OpId id, int* side) const {
+    // Origins are mostly in a neighbouring run (a split run's halves, the
+    // text an insertion went between), so look there before the index.
+    constexpr uint32_t kNear = 6;
+    for (uint32_t d = 0; d <= kNear; ++d) {
+      if (d <= i && leaf->runs[i - d].Holds(id)) {
+        *side = d == 0 ? 0 : -1;
+        return true;
+      }
+      if (d > 0 && i + d < leaf->count && leaf->runs[i + d].Holds(id)) {
+        *side = 1;
+        return true;
+      }
+    }
+    const TextLeaf* other = index.Find(id);
+    if (other == nullptr) return false;
+    if (other != leaf) {
+      // Leaves hold disjoint, ordered stretches of the document.
+      *side = other->scratch < leaf->scratch ? -1 : 1;
+      return true;
+    }
+    const uint32_t j = text_internal::RunIndexOf(leaf, id);
+    if (j == leaf->count) return false;
+    *side = j < i ? -1 : (j > i ? 1 : 0);
+    return true;
+  }
+
+  // Checks left origins before and right origins after their runs.
   Status CheckOrigins() const {
     size_t start = 0;
     for (TextLeaf* leaf = first_leaf; leaf != nullptr; leaf = leaf->next) {
       leaf->scratch = start;
       start += leaf->tot;
     }
-    auto index_of = [this](OpId id, size_t* idx) {
-      TextLeaf* leaf = index.Find(id);
-      if (leaf == nullptr) return false;
-      const uint32_t i = text_internal::RunIndexOf(leaf, id);
-      if (i == leaf->count) return false;
-      size_t x = leaf->scratch + (id.counter - leaf->runs[i].counter);
-      for (uint32_t j = 0; j < i; ++j) x += leaf->runs[j].len;
-      *idx = x;
-      return true;
-    };
     for (const TextLeaf* leaf = first_leaf; leaf != nullptr;
          leaf = leaf->next) {
-      size_t at = leaf->scratch;
       for (uint32_t i = 0; i < leaf->count; ++i) {
         const RunRec& run = leaf->runs[i];
-        const std::string name = "run " + run.Id().ToString();
-        size_t idx = 0;
-        if (!run.origin_left.IsNull()) {
-          if (!index_of(run.origin_left, &idx)) {
-            return Status::Corruption(name + ": left origin " +
-                                      run.origin_left.ToString() +
-                                      " is unknown");
-          }
-          if (idx >= at) {
-            return Status::Corruption(name + ": left origin " +
-                                      run.origin_left.ToString() +
-                                      " is not before it");
-          }
+        for (int which = 0; which < 2; ++which) {
+          const OpId origin = which == 0 ? run.origin_left : run.origin_right;
+          if (origin.IsNull()) continue;
+          int side = 0;
+          const bool known = SideOf(leaf, i, origin, &side);
+          if (known && side == (which == 0 ? -1 : 1)) continue;
+          return Status::Corruption(
+              "run " + run.Id().ToString() + ": " +
+              (which == 0 ? "left" : "right") + " origin " +
+              origin.ToString() +
+              (!known ? " is unknown"
+                      : which == 0 ? " is not before it" : " is not after it"));
         }
-        if (!run.origin_right.IsNull()) {
-          if (!index_of(run.origin_right, &idx)) {
-            return Status::Corruption(name + ": right origin " +
-                                      run.origin_right.ToString() +
-                                      " is unknown");
-          }
-          if (idx < at + run.len) {
-            return Status::Corruption(name + ": right origin " +
-                                      run.origin_right.ToString() +
-                                      " is not after it");
-          }
-        }
-        at += run.len;
       }
     }
     return Status::OK();

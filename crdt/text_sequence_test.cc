@@ -833,6 +833,53 @@ TEST(TextSequenceTest, LargeDocumentManySplits) {
   ExpectValid(copy);
 }
 
+TEST(TextSequenceTest, DuplicateIdsDetectedAcrossReplicas) {
+  // Bursts of 7 ids with gaps of 3 from 8 replicas at random places.
+  std::mt19937_64 rng(5);
+  TextSequence seq;
+  std::vector<uint64_t> next(9, 1);
+  OpId l, r;
+  for (int i = 0; i < 3000; ++i) {
+    const ReplicaId rep = 1 + rng() % 8;
+    ASSERT_TRUE(seq.LocalInsert(rng() % (seq.size() + 1), U"abcdefg",
+                                OpId{rep, next[rep]}, &l, &r)
+                    .ok());
+    next[rep] += 10;
+  }
+  ExpectValid(seq);
+  const size_t total = seq.total_size();
+  for (ReplicaId rep = 1; rep <= 8; ++rep) {
+    // Reaching one id into the burst after a gap, or starting inside one.
+    EXPECT_EQ(seq.LocalInsert(0, U"wxyz", OpId{rep, 8}, &l, &r).code(),
+              Status::Code::kInvalidArgument);
+    EXPECT_EQ(seq.Integrate(OpId{rep, 5}, kNullId, kNullId, U"q").code(),
+              Status::Code::kInvalidArgument);
+    EXPECT_EQ(seq.AppendRun({OpId{rep, 17}, kNullId, kNullId, false, U"q"})
+                  .code(),
+              Status::Code::kInvalidArgument);
+  }
+  EXPECT_EQ(seq.total_size(), total);
+  // Exactly filling gaps is fine, as is continuing past the highest id.
+  for (ReplicaId rep = 1; rep <= 8; ++rep) {
+    ASSERT_TRUE(seq.LocalInsert(0, U"xyz", OpId{rep, 8}, &l, &r).ok());
+    ASSERT_TRUE(seq.Integrate(OpId{rep, 18}, kNullId, kNullId, U"xyz").ok());
+    ASSERT_TRUE(seq.Integrate(OpId{rep, next[rep]}, kNullId, kNullId, U"!").ok());
+    EXPECT_TRUE(seq.Contains(OpId{rep, 20}));
+    EXPECT_FALSE(seq.Contains(OpId{rep, 28}));
+  }
+  ExpectValid(seq);
+  // Snapshot of the fragmented multi-replica document.
+  TextSequence copy;
+  for (const RunCopy& run : Runs(seq)) {
+    ASSERT_TRUE(copy.AppendRun({run.id, run.origin_left, run.origin_right,
+                                run.deleted, run.chars})
+                    .ok());
+  }
+  ASSERT_TRUE(copy.FinishLoad().ok());
+  EXPECT_EQ(Runs(copy), Runs(seq));
+  ExpectValid(copy);
+}
+
 TEST(TextSequenceTest, MoveKeepsContent) {
   Peer p(1);
   p.Insert(0, U"abc");
