@@ -79,8 +79,8 @@ Status ReplayLocal(const Prepared& p, TextSequence* seq,
   std::vector<IdSpan> spans;
   OpId left, right;
   if (!p.start.empty()) {
-    SAMPLAN_RETURN_IF_ERROR(seq->LocalInsert(0, p.start, OpId{kReplica, counter},
-                                             &left, &right));
+    SAMPLAN_RETURN_IF_ERROR(
+        seq->LocalInsert(0, p.start, OpId{kReplica, counter}, &left, &right));
     counter += p.start.size();
   }
   for (const Patch& patch : p.patches) {
@@ -92,7 +92,8 @@ Status ReplayLocal(const Prepared& p, TextSequence* seq,
         for (const IdSpan& s : spans) {
           if (!ops->empty() && !ops->back().is_insert) {
             IdSpan& prev = ops->back().span;
-            if (prev.replica == s.replica && s.counter + s.length == prev.counter &&
+            if (prev.replica == s.replica &&
+                s.counter + s.length == prev.counter &&
                 (prev.backward || prev.length == 1)) {
               prev.counter = s.counter;  // backspacing
               prev.length += s.length;
@@ -317,8 +318,9 @@ void BM_BulkLoadAndFinishFragmented(benchmark::State& state) {
     while (seq.size() < 105000) {
       const ReplicaId r = 1 + next() % 8;
       const std::u32string s(7, U'a' + static_cast<char32_t>(next() % 26));
-      const Status st = seq.LocalInsert(next() % (seq.size() + 1), s,
-                                        OpId{r, counters[r - 1]}, &left, &right);
+      const Status st =
+          seq.LocalInsert(next() % (seq.size() + 1), s,
+                          OpId{r, counters[r - 1]}, &left, &right);
       if (!st.ok()) break;
       counters[r - 1] += s.size();
     }

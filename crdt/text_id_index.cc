@@ -14,8 +14,8 @@ namespace {
 // tried: faster for random ids, but slower for the common case of ids
 // arriving in order, where the branch predicts well.
 template <typename T, typename Rep, typename Start>
-ptrdiff_t LastLessEqual(const T* a, size_t n, ReplicaId r, uint64_t c,
-                        Rep rep, Start start) {
+ptrdiff_t LastLessEqual(const T* a, size_t n, ReplicaId r, uint64_t c, Rep rep,
+                        Start start) {
   if (n == 0) return -1;
   auto le = [&](const T& x) {
     return (rep(x) < r) | ((rep(x) == r) & (start(x) <= c));
@@ -138,8 +138,7 @@ TextIdIndex::Pos TextIdIndex::InsertAt(size_t chunk, size_t idx,
   const Key right_head{right[0].replica, right[0].start};
   chunks_.insert(chunks_.begin() + static_cast<ptrdiff_t>(chunk) + 1,
                  std::move(right));
-  heads_.insert(heads_.begin() + static_cast<ptrdiff_t>(chunk) + 1,
-                right_head);
+  heads_.insert(heads_.begin() + static_cast<ptrdiff_t>(chunk) + 1, right_head);
   if (idx >= half) return Pos{chunk + 1, idx - half};
   return Pos{chunk, idx};
 }
@@ -174,13 +173,12 @@ void TextIdIndex::Assign(ReplicaId replica, uint64_t counter, uint64_t n,
                          TextLeaf* leaf) {
   const uint64_t end = counter + n;
   BumpMax(replica, end);
-  const bool probed = probe_valid_ && probe_replica_ == replica &&
-                      probe_counter_ == counter;
+  const bool probed =
+      probe_valid_ && probe_replica_ == replica && probe_counter_ == counter;
   probe_valid_ = false;
   // Fast path for typing: the run just grew by n characters, and the entry
   // we touched last ends exactly where the new ids begin.
-  if (hint_.chunk < chunks_.size() &&
-      hint_.idx < chunks_[hint_.chunk].size()) {
+  if (hint_.chunk < chunks_.size() && hint_.idx < chunks_[hint_.chunk].size()) {
     Entry& e = At(hint_);
     if (e.replica == replica && e.end == counter && e.leaf == leaf) {
       Pos next;
@@ -193,8 +191,8 @@ void TextIdIndex::Assign(ReplicaId replica, uint64_t counter, uint64_t n,
   }
   for (bool first = true; counter < end; first = false) {
     Pos p = probe_pos_;
-    const bool has = first && probed ? probe_has_
-                                     : LastAtOrBefore(replica, counter, &p);
+    const bool has =
+        first && probed ? probe_has_ : LastAtOrBefore(replica, counter, &p);
     if (has && At(p).replica == replica && At(p).end > counter) {
       // Present: re-point [counter, ...) at `leaf`.
       Entry& e = At(p);

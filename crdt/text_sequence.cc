@@ -133,7 +133,7 @@ void MergeRuns(TextLeaf* leaf, uint32_t i) {
   --leaf->count;
 }
 
-std::string Pos(size_t x) { return std::to_string(x); }
+std::string Str(size_t x) { return std::to_string(x); }
 
 }  // namespace
 }  // namespace text_internal
@@ -406,7 +406,8 @@ struct TextSequence::Impl {
       size_t rem = pos;
       for (;;) {
         uint32_t j = 0;
-        while (j + 1 < node->count && rem >= node->vis[j]) rem -= node->vis[j++];
+        while (j + 1 < node->count && rem >= node->vis[j])
+          rem -= node->vis[j++];
         if (node->leaf_children) {
           leaf = static_cast<TextLeaf*>(node->child[j]);
           break;
@@ -474,7 +475,8 @@ struct TextSequence::Impl {
     }
   }
 
-  // ---- Mutation helpers ------------------------------------------------------
+  // ---- Mutation helpers
+  // ------------------------------------------------------
 
   Status CheckNewIds(OpId first, std::u32string_view chars) const {
     if (chars.empty()) return Status::InvalidArgument("empty text insertion");
@@ -489,14 +491,14 @@ struct TextSequence::Impl {
     for (size_t i = 0; i < chars.size(); ++i) {
       if (!utf8::IsScalarValue(chars[i])) {
         return Status::InvalidArgument(
-            "character " + text_internal::Pos(i) + " (" +
+            "character " + text_internal::Str(i) + " (" +
             std::to_string(static_cast<uint32_t>(chars[i])) +
             ") is not a Unicode scalar value");
       }
     }
     if (index.Overlaps(first.replica, first.counter, chars.size())) {
       return Status::InvalidArgument("character ids " + first.ToString() +
-                                     " +" + text_internal::Pos(chars.size()) +
+                                     " +" + text_internal::Str(chars.size()) +
                                      " are already present");
     }
     return Status::OK();
@@ -544,7 +546,8 @@ struct TextSequence::Impl {
   // receives the insertion point.
   Status Scan(ReplicaId x_replica, OpId left, OpId right, Cursor* dest) const {
     const auto total_i = static_cast<int64_t>(total);
-    const int64_t il = left.IsNull() ? -1 : static_cast<int64_t>(AbsIndex(left));
+    const int64_t il =
+        left.IsNull() ? -1 : static_cast<int64_t>(AbsIndex(left));
     const int64_t ir =
         right.IsNull() ? total_i : static_cast<int64_t>(AbsIndex(right));
     if (ir <= il) {
@@ -572,9 +575,10 @@ struct TextSequence::Impl {
       }
       if (ol < il) break;
       if (ol == il) {
-        const int64_t orr = o.origin_right.IsNull()
-                                ? total_i
-                                : static_cast<int64_t>(AbsIndex(o.origin_right));
+        const int64_t orr =
+            o.origin_right.IsNull()
+                ? total_i
+                : static_cast<int64_t>(AbsIndex(o.origin_right));
         if (orr < ir) {
           scanning = true;
         } else if (orr == ir && x_replica < o.replica) {
@@ -637,12 +641,12 @@ struct TextSequence::Impl {
           int side = 0;
           const bool known = SideOf(leaf, i, origin, &side);
           if (known && side == (which == 0 ? -1 : 1)) continue;
-          return Status::Corruption(
-              "run " + run.Id().ToString() + ": " +
-              (which == 0 ? "left" : "right") + " origin " +
-              origin.ToString() +
-              (!known ? " is unknown"
-                      : which == 0 ? " is not before it" : " is not after it"));
+          return Status::Corruption("run " + run.Id().ToString() + ": " +
+                                    (which == 0 ? "left" : "right") +
+                                    " origin " + origin.ToString() +
+                                    (!known       ? " is unknown"
+                                     : which == 0 ? " is not before it"
+                                                  : " is not after it"));
         }
       }
     }
@@ -650,11 +654,11 @@ struct TextSequence::Impl {
   }
 
   Status CheckNode(const void* node, bool is_leaf, const Inner* parent,
-                   uint32_t slot, int depth, int* leaf_depth, size_t* v, size_t* t,
-                   std::vector<const TextLeaf*>* leaves) const {
+                   uint32_t slot, int depth, int* leaf_depth, size_t* v,
+                   size_t* t, std::vector<const TextLeaf*>* leaves) const {
     if (is_leaf) {
       const auto* leaf = static_cast<const TextLeaf*>(node);
-      const std::string name = "leaf " + text_internal::Pos(leaves->size());
+      const std::string name = "leaf " + text_internal::Str(leaves->size());
       if (leaf->parent != parent || (parent != nullptr && leaf->slot != slot)) {
         return Status::Corruption(name + " has a wrong parent or slot");
       }
@@ -664,7 +668,7 @@ struct TextSequence::Impl {
       }
       if (leaf->count > kLeafCap || (leaf->count == 0 && leaf_count > 1)) {
         return Status::Corruption(name + " has " +
-                                  text_internal::Pos(leaf->count) + " runs");
+                                  text_internal::Str(leaf->count) + " runs");
       }
       size_t lv = 0, lt = 0;
       for (uint32_t i = 0; i < leaf->count; ++i) {
@@ -693,16 +697,16 @@ struct TextSequence::Impl {
     }
     if (in->count == 0 || in->count > kInnerCap) {
       return Status::Corruption("inner node has " +
-                                text_internal::Pos(in->count) + " children");
+                                text_internal::Str(in->count) + " children");
     }
     size_t sv = 0, st = 0;
     for (uint32_t i = 0; i < in->count; ++i) {
       size_t cv = 0, ct = 0;
-      SAMPLAN_RETURN_IF_ERROR(CheckNode(in->child[i], in->leaf_children, in,
-                                        i, depth + 1, leaf_depth, &cv, &ct,
+      SAMPLAN_RETURN_IF_ERROR(CheckNode(in->child[i], in->leaf_children, in, i,
+                                        depth + 1, leaf_depth, &cv, &ct,
                                         leaves));
       if (cv != in->vis[i] || ct != in->tot[i]) {
-        return Status::Corruption("inner node child " + text_internal::Pos(i) +
+        return Status::Corruption("inner node child " + text_internal::Str(i) +
                                   " counts are stale");
       }
       sv += cv;
@@ -720,20 +724,21 @@ struct TextSequence::Impl {
     SAMPLAN_RETURN_IF_ERROR(
         CheckNode(root, false, nullptr, 0, 0, &leaf_depth, &v, &t, &leaves));
     if (v != size || t != total) {
-      return Status::Corruption("tree totals " + text_internal::Pos(v) + "/" +
-                                text_internal::Pos(t) + " differ from " +
-                                text_internal::Pos(size) + "/" +
-                                text_internal::Pos(total));
+      return Status::Corruption("tree totals " + text_internal::Str(v) + "/" +
+                                text_internal::Str(t) + " differ from " +
+                                text_internal::Str(size) + "/" +
+                                text_internal::Str(total));
     }
     if (leaves.size() != leaf_count || leaves.front() != first_leaf ||
         leaves.back() != last_leaf) {
       return Status::Corruption("leaf bookkeeping is stale");
     }
     for (size_t i = 0; i < leaves.size(); ++i) {
-      const TextLeaf* expected = i + 1 < leaves.size() ? leaves[i + 1] : nullptr;
+      const TextLeaf* expected =
+          i + 1 < leaves.size() ? leaves[i + 1] : nullptr;
       if (leaves[i]->next != expected) {
         return Status::Corruption("leaf chain broken after leaf " +
-                                  text_internal::Pos(i));
+                                  text_internal::Str(i));
       }
     }
     SAMPLAN_RETURN_IF_ERROR(index.CheckStructure());
@@ -743,8 +748,9 @@ struct TextSequence::Impl {
       indexed += e.end - e.start;
     });
     if (indexed != total) {
-      return Status::Corruption("id index covers " + text_internal::Pos(indexed) +
-                                " ids, the tree " + text_internal::Pos(total));
+      return Status::Corruption("id index covers " +
+                                text_internal::Str(indexed) +
+                                " ids, the tree " + text_internal::Str(total));
     }
     for (const TextLeaf* leaf : leaves) {
       for (uint32_t i = 0; i < leaf->count; ++i) {
@@ -800,9 +806,9 @@ Status TextSequence::LocalInsert(size_t pos, std::u32string_view chars,
                                  OpId* origin_right) {
   Impl& m = *impl_;
   if (pos > m.size) {
-    return Status::OutOfRange("text position " + text_internal::Pos(pos) +
+    return Status::OutOfRange("text position " + text_internal::Str(pos) +
                               " is past the end (length " +
-                              text_internal::Pos(m.size) + ")");
+                              text_internal::Str(m.size) + ")");
   }
   SAMPLAN_RETURN_IF_ERROR(m.CheckNewIds(first, chars));
   TextLeaf* leaf;
@@ -855,10 +861,10 @@ Status TextSequence::LocalDelete(size_t pos, size_t len,
                                  std::vector<IdSpan>* deleted) {
   Impl& m = *impl_;
   if (len > m.size || pos > m.size - len) {
-    return Status::OutOfRange("text range " + text_internal::Pos(pos) + "+" +
-                              text_internal::Pos(len) +
+    return Status::OutOfRange("text range " + text_internal::Str(pos) + "+" +
+                              text_internal::Str(len) +
                               " is past the end (length " +
-                              text_internal::Pos(m.size) + ")");
+                              text_internal::Str(m.size) + ")");
   }
   if (len == 0) return Status::OK();
   size_t start = 0;
@@ -871,12 +877,11 @@ Status TextSequence::LocalDelete(size_t pos, size_t len,
   size_t rem = len;
   for (;;) {
     const RunRec& run = leaf->runs[i];
-    const auto n =
-        static_cast<uint32_t>(std::min<size_t>(run.len - k, rem));
+    const auto n = static_cast<uint32_t>(std::min<size_t>(run.len - k, rem));
     if (deleted != nullptr) {
       const uint64_t counter = run.counter + k;
-      if (deleted->size() > first_out && deleted->back().replica == run.replica &&
-          !deleted->back().backward &&
+      if (deleted->size() > first_out &&
+          deleted->back().replica == run.replica && !deleted->back().backward &&
           deleted->back().counter + deleted->back().length == counter) {
         deleted->back().length += n;
       } else {
@@ -908,8 +913,8 @@ Status TextSequence::LocalDelete(size_t pos, size_t len,
   return Status::OK();
 }
 
-Status TextSequence::Integrate(OpId first, OpId origin_left,
-                               OpId origin_right, std::u32string_view chars) {
+Status TextSequence::Integrate(OpId first, OpId origin_left, OpId origin_right,
+                               std::u32string_view chars) {
   Impl& m = *impl_;
   SAMPLAN_RETURN_IF_ERROR(m.CheckNewIds(first, chars));
   Cursor lc;
@@ -960,10 +965,9 @@ Status TextSequence::Delete(const IdSpan& span) {
   if (span.length == 0) return Status::OK();
   if (span.counter > std::numeric_limits<uint64_t>::max() - span.length ||
       !m.index.CoversAll(span.replica, span.counter, span.length)) {
-    return Status::NotFound("text ids " +
-                            OpId{span.replica, span.counter}.ToString() + " +" +
-                            text_internal::Pos(span.length) +
-                            " are not all known");
+    return Status::NotFound(
+        "text ids " + OpId{span.replica, span.counter}.ToString() + " +" +
+        text_internal::Str(span.length) + " are not all known");
   }
   m.cache_leaf = nullptr;
   uint64_t c = span.counter;
@@ -973,7 +977,8 @@ Status TextSequence::Delete(const IdSpan& span) {
     Cursor at;
     m.FindId(id, &at);
     const RunRec& run = at.leaf->runs[at.run];
-    const auto n = static_cast<uint32_t>(std::min<uint64_t>(run.len - at.off, rem));
+    const auto n =
+        static_cast<uint32_t>(std::min<uint64_t>(run.len - at.off, rem));
     if (!run.deleted) m.MarkDeleted(&at.leaf, &at.run, at.off, n);
     c += n;
     rem -= n;
@@ -987,9 +992,9 @@ bool TextSequence::Contains(OpId id) const {
 
 Result<OpId> TextSequence::IdAt(size_t pos) const {
   if (pos >= impl_->size) {
-    return Status::OutOfRange("text position " + text_internal::Pos(pos) +
+    return Status::OutOfRange("text position " + text_internal::Str(pos) +
                               " is past the end (length " +
-                              text_internal::Pos(impl_->size) + ")");
+                              text_internal::Str(impl_->size) + ")");
   }
   size_t start = 0;
   const Cursor c = impl_->FindChar(pos, &start);
@@ -1003,7 +1008,8 @@ Result<TextSequence::Location> TextSequence::Locate(OpId id) const {
   }
   Location loc;
   loc.position = impl_->LeafStart(c.leaf, true);
-  for (uint32_t i = 0; i < c.run; ++i) loc.position += c.leaf->runs[i].Visible();
+  for (uint32_t i = 0; i < c.run; ++i)
+    loc.position += c.leaf->runs[i].Visible();
   loc.deleted = c.leaf->runs[c.run].deleted != 0;
   if (!loc.deleted) loc.position += c.off;
   return loc;
@@ -1113,9 +1119,8 @@ Status TextSequence::AppendRun(const Run& run) {
     m.InsertChild(leaf->parent, leaf->slot + 1, fresh, 0, 0);
     leaf = fresh;
   }
-  const RunRec rec =
-      m.NewRun(run.id, run.origin_left, run.origin_right, run.deleted,
-               run.chars);
+  const RunRec rec = m.NewRun(run.id, run.origin_left, run.origin_right,
+                              run.deleted, run.chars);
   text_internal::InsertRunRec(leaf, leaf->count, rec);
   m.AddLeafCounts(leaf, rec.Visible(), rec.len);
   m.index.Assign(rec.replica, rec.counter, rec.len, leaf);

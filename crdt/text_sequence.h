@@ -86,6 +86,9 @@ class TextSequence {
 
   // A run as stored, in document order, for snapshots. Within a run,
   // character k > 0 has left origin {id.replica, id.counter + k - 1}.
+  // ForEachRun reports maximal runs (neighbours that could form one run are
+  // joined), so converged replicas report identical lists whatever order
+  // built them.
   struct Run {
     OpId id;
     OpId origin_left;

@@ -329,12 +329,14 @@ std::vector<std::u32string> AllOutcomes(
 
 std::vector<Op> TypeForwards(Peer* p, size_t pos, std::u32string_view s) {
   std::vector<Op> ops;
-  for (size_t i = 0; i < s.size(); ++i) ops.push_back(p->Insert(pos + i, s.substr(i, 1)));
+  for (size_t i = 0; i < s.size(); ++i)
+    ops.push_back(p->Insert(pos + i, s.substr(i, 1)));
   return ops;
 }
 std::vector<Op> TypeBackwards(Peer* p, size_t pos, std::u32string_view s) {
   std::vector<Op> ops;
-  for (size_t i = s.size(); i-- > 0;) ops.push_back(p->Insert(pos, s.substr(i, 1)));
+  for (size_t i = s.size(); i-- > 0;)
+    ops.push_back(p->Insert(pos, s.substr(i, 1)));
   return ops;
 }
 
@@ -437,12 +439,10 @@ TEST(TextSequenceTest, ErrorsLeaveSequenceUnchanged) {
             Status::Code::kInvalidArgument);
   EXPECT_EQ(p.seq.Integrate(OpId{2, 1}, kNullId, kNullId, U"").code(),
             Status::Code::kInvalidArgument);
-  EXPECT_EQ(
-      p.seq.Integrate(OpId{2, 1}, OpId{1, 4}, OpId{1, 2}, U"x").code(),
-      Status::Code::kInvalidArgument);
-  EXPECT_EQ(
-      p.seq.Integrate(OpId{2, 1}, OpId{1, 3}, OpId{1, 3}, U"x").code(),
-      Status::Code::kInvalidArgument);
+  EXPECT_EQ(p.seq.Integrate(OpId{2, 1}, OpId{1, 4}, OpId{1, 2}, U"x").code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(p.seq.Integrate(OpId{2, 1}, OpId{1, 3}, OpId{1, 3}, U"x").code(),
+            Status::Code::kInvalidArgument);
   unchanged();
   // Delete: any unknown id rejects the whole span.
   EXPECT_EQ(p.seq.Delete(IdSpan{1, 3, 10, false}).code(),
@@ -498,7 +498,9 @@ TEST(TextSequenceTest, AppendRunRoundTrip) {
   }
   // A remote replica's text too, so runs come from two replicas.
   TextSequence other;
-  ASSERT_TRUE(p.seq.Integrate(OpId{9, 1}, kNullId, *p.seq.IdAt(0), U"\U0001F600héllo").ok());
+  ASSERT_TRUE(
+      p.seq.Integrate(OpId{9, 1}, kNullId, *p.seq.IdAt(0), U"\U0001F600héllo")
+          .ok());
   const std::vector<RunCopy> runs = Runs(p.seq);
   TextSequence loaded;
   for (const RunCopy& r : runs) {
@@ -527,26 +529,32 @@ TEST(TextSequenceTest, AppendRunRoundTrip) {
 TEST(TextSequenceTest, FinishLoadRejectsBadOrigins) {
   {
     TextSequence seq;
-    ASSERT_TRUE(seq.AppendRun({OpId{1, 1}, OpId{5, 5}, kNullId, false, U"ab"}).ok());
+    ASSERT_TRUE(
+        seq.AppendRun({OpId{1, 1}, OpId{5, 5}, kNullId, false, U"ab"}).ok());
     EXPECT_EQ(seq.FinishLoad().code(), Status::Code::kCorruption);
   }
   {
     // Right origin before the run that names it.
     TextSequence seq;
-    ASSERT_TRUE(seq.AppendRun({OpId{1, 1}, kNullId, kNullId, false, U"ab"}).ok());
-    ASSERT_TRUE(seq.AppendRun({OpId{2, 1}, OpId{1, 2}, OpId{1, 1}, false, U"c"}).ok());
+    ASSERT_TRUE(
+        seq.AppendRun({OpId{1, 1}, kNullId, kNullId, false, U"ab"}).ok());
+    ASSERT_TRUE(
+        seq.AppendRun({OpId{2, 1}, OpId{1, 2}, OpId{1, 1}, false, U"c"}).ok());
     EXPECT_EQ(seq.FinishLoad().code(), Status::Code::kCorruption);
   }
   {
     // Left origin after the run.
     TextSequence seq;
-    ASSERT_TRUE(seq.AppendRun({OpId{2, 1}, OpId{1, 1}, kNullId, false, U"c"}).ok());
-    ASSERT_TRUE(seq.AppendRun({OpId{1, 1}, kNullId, kNullId, false, U"ab"}).ok());
+    ASSERT_TRUE(
+        seq.AppendRun({OpId{2, 1}, OpId{1, 1}, kNullId, false, U"c"}).ok());
+    ASSERT_TRUE(
+        seq.AppendRun({OpId{1, 1}, kNullId, kNullId, false, U"ab"}).ok());
     EXPECT_EQ(seq.FinishLoad().code(), Status::Code::kCorruption);
   }
   {
     TextSequence seq;
-    ASSERT_TRUE(seq.AppendRun({OpId{1, 1}, kNullId, OpId{1, 3}, false, U"ab"}).ok());
+    ASSERT_TRUE(
+        seq.AppendRun({OpId{1, 1}, kNullId, OpId{1, 3}, false, U"ab"}).ok());
     ASSERT_TRUE(seq.AppendRun({OpId{1, 3}, kNullId, kNullId, true, U"c"}).ok());
     EXPECT_TRUE(seq.FinishLoad().ok());
     EXPECT_EQ(seq.Content(), U"ab");
@@ -590,8 +598,10 @@ TEST(TextSequenceTest, LocateAndIdAtAgree) {
       ASSERT_TRUE(loc.ok());
       EXPECT_EQ(loc->position, visible_before);
       EXPECT_EQ(loc->deleted, r.deleted);
-      if (!r.deleted) ++visible_before;
-      else ++tombstones;
+      if (!r.deleted)
+        ++visible_before;
+      else
+        ++tombstones;
     }
   }
   EXPECT_GT(tombstones, 0u);
@@ -808,7 +818,8 @@ TEST(TextSequenceTest, LargeDocumentManySplits) {
   // Random inserts everywhere: many runs, many leaf splits.
   for (int i = 0; i < 20000; ++i) {
     const size_t pos = rng() % (model.size() + 1);
-    const std::u32string s(1 + rng() % 2, U'A' + static_cast<char32_t>(rng() % 26));
+    const std::u32string s(1 + rng() % 2,
+                           U'A' + static_cast<char32_t>(rng() % 26));
     p.Insert(pos, s);
     model.insert(pos, s);
   }
@@ -818,7 +829,9 @@ TEST(TextSequenceTest, LargeDocumentManySplits) {
   // Replay it remotely, and delete most of it by id spans.
   TextSequence copy;
   for (const RunCopy& r : Runs(p.seq)) {
-    ASSERT_TRUE(copy.AppendRun({r.id, r.origin_left, r.origin_right, r.deleted, r.chars}).ok());
+    ASSERT_TRUE(copy.AppendRun({r.id, r.origin_left, r.origin_right, r.deleted,
+                                r.chars})
+                    .ok());
   }
   ASSERT_TRUE(copy.FinishLoad().ok());
   ExpectValid(copy);
@@ -854,16 +867,17 @@ TEST(TextSequenceTest, DuplicateIdsDetectedAcrossReplicas) {
               Status::Code::kInvalidArgument);
     EXPECT_EQ(seq.Integrate(OpId{rep, 5}, kNullId, kNullId, U"q").code(),
               Status::Code::kInvalidArgument);
-    EXPECT_EQ(seq.AppendRun({OpId{rep, 17}, kNullId, kNullId, false, U"q"})
-                  .code(),
-              Status::Code::kInvalidArgument);
+    EXPECT_EQ(
+        seq.AppendRun({OpId{rep, 17}, kNullId, kNullId, false, U"q"}).code(),
+        Status::Code::kInvalidArgument);
   }
   EXPECT_EQ(seq.total_size(), total);
   // Exactly filling gaps is fine, as is continuing past the highest id.
   for (ReplicaId rep = 1; rep <= 8; ++rep) {
     ASSERT_TRUE(seq.LocalInsert(0, U"xyz", OpId{rep, 8}, &l, &r).ok());
     ASSERT_TRUE(seq.Integrate(OpId{rep, 18}, kNullId, kNullId, U"xyz").ok());
-    ASSERT_TRUE(seq.Integrate(OpId{rep, next[rep]}, kNullId, kNullId, U"!").ok());
+    ASSERT_TRUE(
+        seq.Integrate(OpId{rep, next[rep]}, kNullId, kNullId, U"!").ok());
     EXPECT_TRUE(seq.Contains(OpId{rep, 20}));
     EXPECT_FALSE(seq.Contains(OpId{rep, 28}));
   }
