@@ -18,7 +18,7 @@ ptrdiff_t LastLessEqual(const T* a, size_t n, ReplicaId r, uint64_t c, Rep rep,
                         Start start) {
   if (n == 0) return -1;
   auto le = [&](const T& x) {
-    return (rep(x) < r) | ((rep(x) == r) & (start(x) <= c));
+    return rep(x) < r || (rep(x) == r && start(x) <= c);
   };
   // Invariant: every element before base is <= key.
   const T* base = a;
