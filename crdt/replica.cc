@@ -754,9 +754,23 @@ void Replica::DrainPending() {
                      : op;
       pending_.erase(pending_.begin() + i);
       // An invalid held-back op is dropped: it can never become valid.
-      if (ApplyReady(ready).ok()) progress = true;
+      Status s = ApplyReady(ready);
+      if (s.ok()) {
+        progress = true;
+      } else {
+        if (pending_errors_.size() == kMaxPendingErrors) {
+          pending_errors_.erase(pending_errors_.begin());
+        }
+        pending_errors_.push_back(s);
+      }
     }
   }
+}
+
+std::vector<Status> Replica::TakePendingErrors() {
+  std::vector<Status> out;
+  out.swap(pending_errors_);
+  return out;
 }
 
 Status Replica::ApplyAll(const std::vector<Op>& ops) {

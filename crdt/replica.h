@@ -93,6 +93,11 @@ class Replica {
   Status Apply(const Op& op);
   Status ApplyAll(const std::vector<Op>& ops);
   size_t pending_count() const { return pending_.size(); }
+  // Held-back ops that turned out invalid once their dependencies arrived
+  // are dropped; their errors are kept here (the most recent
+  // kMaxPendingErrors) until taken, so the caller can report them.
+  std::vector<Status> TakePendingErrors();
+  static constexpr size_t kMaxPendingErrors = 64;
   // Upper bound on held-back operations; past it Apply fails instead of
   // growing memory.
   static constexpr size_t kMaxPending = 1 << 20;
@@ -209,6 +214,7 @@ class Replica {
   std::map<ReplicaId, std::vector<size_t>> log_by_replica_;
   VersionVector log_start_;  // what was known before log_[0] (snapshot)
   std::vector<Op> pending_;
+  std::vector<Status> pending_errors_;
   // Last text looked up, to skip the hash lookup while typing.
   TextSequence* last_text_ = nullptr;
   FieldKey last_text_key_;

@@ -192,6 +192,32 @@ TEST(ReplicaTest, HoldsBackOpsWithMissingDependencies) {
   EXPECT_EQ(a.CanonicalDump(), b.CanonicalDump());
 }
 
+TEST(ReplicaTest, ReportsHeldBackOpsThatTurnOutInvalid) {
+  Replica a(1), b(2);
+  OpId n = *a.CreateNode(kRootNode, 0, "text_block");
+  std::vector<Op> ops;
+  ASSERT_TRUE(a.OpsSince(VersionVector(), &ops).ok());
+  // A peer's op that depends on the create but names a missing origin.
+  Op bad;
+  bad.id = OpId{9, 1};
+  bad.lamport = 2;
+  bad.deps = {ops[0].id};
+  bad.kind = OpKind::kInsertText;
+  bad.node = n;
+  bad.name = "body";
+  bad.text = "x";
+  bad.left = OpId{1, 50};
+  ASSERT_TRUE(b.Apply(bad).ok());  // held back: its dependency is missing
+  EXPECT_EQ(b.pending_count(), 1u);
+  ASSERT_TRUE(b.Apply(ops[0]).ok());
+  EXPECT_EQ(b.pending_count(), 0u);
+  std::vector<Status> errors = b.TakePendingErrors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].code(), Status::Code::kNotFound);
+  EXPECT_TRUE(b.TakePendingErrors().empty());
+  EXPECT_EQ(*b.Text(n, "body"), "");
+}
+
 TEST(ReplicaTest, RejectsInconsistentRemoteOps) {
   Replica a(1), b(2);
   OpId goal = *a.CreateNode(kRootNode, 0, "goal");
