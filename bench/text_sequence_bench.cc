@@ -56,6 +56,7 @@ struct Prepared {
   std::u32string end;
   std::vector<Patch> patches;
   std::vector<RemoteOp> ops;
+  std::vector<RemoteOp> keystroke_ops;  // one op per patch, unmerged
   std::vector<OwnedRun> runs;
   std::string error;  // non-empty when loading failed
 };
@@ -74,7 +75,7 @@ bool ReadGzip(const std::string& path, std::string* out) {
 // Replays the patches locally. When `ops` is set, records the operations,
 // merging consecutive typing (and deleting) into runs.
 Status ReplayLocal(const Prepared& p, TextSequence* seq,
-                   std::vector<RemoteOp>* ops) {
+                   std::vector<RemoteOp>* ops, bool merge = true) {
   uint64_t counter = 1;
   std::vector<IdSpan> spans;
   OpId left, right;
@@ -90,7 +91,7 @@ Status ReplayLocal(const Prepared& p, TextSequence* seq,
       counter += patch.del;
       if (ops != nullptr) {
         for (const IdSpan& s : spans) {
-          if (!ops->empty() && !ops->back().is_insert) {
+          if (merge && !ops->empty() && !ops->back().is_insert) {
             IdSpan& prev = ops->back().span;
             if (prev.replica == s.replica &&
                 s.counter + s.length == prev.counter &&
@@ -119,7 +120,7 @@ Status ReplayLocal(const Prepared& p, TextSequence* seq,
           seq->LocalInsert(patch.pos, patch.ins, first, &left, &right));
       counter += patch.ins.size();
       if (ops != nullptr) {
-        if (!ops->empty() && ops->back().is_insert) {
+        if (merge && !ops->empty() && ops->back().is_insert) {
           RemoteOp& prev = ops->back();
           const OpId prev_last{prev.first.replica,
                                prev.first.counter + prev.chars.size() - 1};
@@ -191,6 +192,12 @@ const Prepared& Prepare() {
     p.error = "local replay does not end in endContent";
     return p;
   }
+  TextSequence again;
+  st = ReplayLocal(p, &again, &p.keystroke_ops, /*merge=*/false);
+  if (!st.ok()) {
+    p.error = st.ToString();
+    return p;
+  }
   seq.ForEachRun([&p](const TextSequence::Run& r) {
     p.runs.push_back(OwnedRun{r.id, r.origin_left, r.origin_right, r.deleted,
                               std::u32string(r.chars)});
@@ -233,18 +240,19 @@ void BM_LocalReplay(benchmark::State& state) {
 }
 BENCHMARK(BM_LocalReplay)->Unit(benchmark::kMillisecond);
 
-void BM_RemoteIntegrate(benchmark::State& state) {
+void RemoteIntegrate(benchmark::State& state, bool keystrokes) {
   const Prepared& p = Prepare();
   if (!p.error.empty()) {
     state.SkipWithError(p.error.c_str());
     return;
   }
+  const std::vector<RemoteOp>& ops = keystrokes ? p.keystroke_ops : p.ops;
   std::unique_ptr<TextSequence> last;
   size_t inserts = 0;
   for (auto _ : state) {
     auto seq = std::make_unique<TextSequence>();
     inserts = 0;
-    for (const RemoteOp& op : p.ops) {
+    for (const RemoteOp& op : ops) {
       Status st = op.is_insert ? seq->Integrate(op.first, op.origin_left,
                                                 op.origin_right, op.chars)
                                : seq->Delete(op.span);
@@ -259,10 +267,18 @@ void BM_RemoteIntegrate(benchmark::State& state) {
     state.ResumeTiming();
   }
   state.counters["insert_ops"] = static_cast<double>(inserts);
-  state.counters["delete_ops"] = static_cast<double>(p.ops.size() - inserts);
+  state.counters["delete_ops"] = static_cast<double>(ops.size() - inserts);
   Report(state, *last, p);
 }
+void BM_RemoteIntegrate(benchmark::State& state) {
+  RemoteIntegrate(state, false);
+}
+// The same edits shipped one keystroke per op, as a live session sends them.
+void BM_RemoteIntegrateKeystrokes(benchmark::State& state) {
+  RemoteIntegrate(state, true);
+}
 BENCHMARK(BM_RemoteIntegrate)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RemoteIntegrateKeystrokes)->Unit(benchmark::kMillisecond);
 
 void BulkLoad(benchmark::State& state, bool finish) {
   const Prepared& p = Prepare();

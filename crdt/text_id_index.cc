@@ -104,17 +104,6 @@ bool TextIdIndex::Overlaps(ReplicaId replica, uint64_t counter,
   return false;
 }
 
-bool TextIdIndex::CoversAll(ReplicaId replica, uint64_t counter,
-                            uint64_t n) const {
-  const uint64_t end = counter + n;
-  while (counter < end) {
-    uint64_t range_end = 0;
-    if (Find(OpId{replica, counter}, &range_end) == nullptr) return false;
-    counter = range_end;
-  }
-  return true;
-}
-
 TextIdIndex::Pos TextIdIndex::InsertAt(size_t chunk, size_t idx,
                                        const Entry& e) {
   const Key key{e.replica, e.start};

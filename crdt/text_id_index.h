@@ -44,8 +44,6 @@ class TextIdIndex {
   // True when any id of [counter, counter + n) is present. REQUIRES: n > 0
   // and counter + n does not overflow.
   bool Overlaps(ReplicaId replica, uint64_t counter, uint64_t n) const;
-  // True when every id of [counter, counter + n) is present.
-  bool CoversAll(ReplicaId replica, uint64_t counter, uint64_t n) const;
   // Maps [counter, counter + n) to `leaf`. The range must be either entirely
   // absent (new characters) or entirely present (characters that moved to
   // another leaf).

@@ -306,6 +306,8 @@ struct TextSequence::Impl {
     text_internal::InsertRunRec(leaf, j, rec);
     AddLeafCounts(leaf, rec.Visible(), rec.len);
     index.Assign(rec.replica, rec.counter, rec.len, leaf);
+    recent_leaf = leaf;
+    recent_run = j;
     return leaf;
   }
 
@@ -336,6 +338,8 @@ struct TextSequence::Impl {
           next.origin_left = OpId{next.replica, next.counter - 1};
           AddLeafCounts(leaf, text_internal::Neg(m), 0);
           *ip = i + 1;
+          recent_leaf = leaf;
+          recent_run = i + 1;
           return;
         }
       }
@@ -353,6 +357,8 @@ struct TextSequence::Impl {
           run.origin_left = OpId{run.replica, run.counter - 1};
           AddLeafCounts(leaf, text_internal::Neg(m), 0);
           *ip = i - 1;
+          recent_leaf = leaf;
+          recent_run = i - 1;
           return;
         }
       }
@@ -382,6 +388,8 @@ struct TextSequence::Impl {
     }
     *leafp = leaf;
     *ip = i;
+    recent_leaf = leaf;
+    recent_run = i;
   }
 
   // ---- Lookup --------------------------------------------------------------
@@ -434,11 +442,31 @@ struct TextSequence::Impl {
   }
 
   bool FindId(OpId id, Cursor* c) const {
+    // Remote keystrokes name the character just integrated (the left
+    // origin of the next one, the one before it for a backspace): try the
+    // run touched last and its neighbours before searching the index.
+    // Leaves are only freed with the sequence, so the pointer is safe, and
+    // ids are unique, so a run holding the id is the answer.
+    if (recent_leaf != nullptr) {
+      const uint32_t lo = recent_run > 0 ? recent_run - 1 : 0;
+      const uint32_t hi = std::min(recent_run + 2, recent_leaf->count);
+      for (uint32_t i = lo; i < hi; ++i) {
+        if (recent_leaf->runs[i].Holds(id)) {
+          *c = Cursor{
+              recent_leaf, i,
+              static_cast<uint32_t>(id.counter - recent_leaf->runs[i].counter)};
+          recent_run = i;
+          return true;
+        }
+      }
+    }
     TextLeaf* leaf = index.Find(id);
     if (leaf == nullptr) return false;
     c->leaf = leaf;
     c->run = text_internal::RunIndexOf(leaf, id);
     c->off = static_cast<uint32_t>(id.counter - leaf->runs[c->run].counter);
+    recent_leaf = leaf;
+    recent_run = c->run;
     return true;
   }
 
@@ -523,6 +551,8 @@ struct TextSequence::Impl {
     buffer.append(chars);
     AddLeafCounts(leaf, run.deleted ? 0 : n, n);
     index.Assign(run.replica, counter, n, leaf);
+    recent_leaf = leaf;
+    recent_run = i;
   }
 
   RunRec NewRun(OpId first, OpId left, OpId right, bool deleted,
@@ -791,6 +821,9 @@ struct TextSequence::Impl {
   // stays exact while cache_leaf is valid; an index past the end is ignored.
   mutable uint32_t cache_run = 0;
   mutable size_t cache_run_vis = 0;
+  // The run an id was last found in or written to (FindId's fast path).
+  mutable TextLeaf* recent_leaf = nullptr;
+  mutable uint32_t recent_run = 0;
 };
 
 TextSequence::TextSequence() : impl_(std::make_unique<Impl>()) {}
@@ -922,10 +955,6 @@ Status TextSequence::Integrate(OpId first, OpId origin_left, OpId origin_right,
     return Status::NotFound("left origin " + origin_left.ToString() +
                             " is unknown");
   }
-  if (!origin_right.IsNull() && m.index.Find(origin_right) == nullptr) {
-    return Status::NotFound("right origin " + origin_right.ToString() +
-                            " is unknown");
-  }
   // The position right after the left origin, and what is there.
   Cursor dest;
   OpId next;
@@ -945,6 +974,10 @@ Status TextSequence::Integrate(OpId first, OpId origin_left, OpId origin_right,
   // Without concurrency the right origin directly follows the left one and
   // the scan would stop at once.
   if (next != origin_right) {
+    if (!origin_right.IsNull() && m.index.Find(origin_right) == nullptr) {
+      return Status::NotFound("right origin " + origin_right.ToString() +
+                              " is unknown");
+    }
     SAMPLAN_RETURN_IF_ERROR(
         m.Scan(first.replica, origin_left, origin_right, &dest));
   }
@@ -963,11 +996,20 @@ Status TextSequence::Integrate(OpId first, OpId origin_left, OpId origin_right,
 Status TextSequence::Delete(const IdSpan& span) {
   Impl& m = *impl_;
   if (span.length == 0) return Status::OK();
-  if (span.counter > std::numeric_limits<uint64_t>::max() - span.length ||
-      !m.index.CoversAll(span.replica, span.counter, span.length)) {
-    return Status::NotFound(
-        "text ids " + OpId{span.replica, span.counter}.ToString() + " +" +
-        text_internal::Str(span.length) + " are not all known");
+  const Status unknown = Status::NotFound(
+      "text ids " + OpId{span.replica, span.counter}.ToString() + " +" +
+      text_internal::Str(span.length) + " are not all known");
+  if (span.counter > std::numeric_limits<uint64_t>::max() - span.length) {
+    return unknown;
+  }
+  // Check every id first (run by run; FindId's recent-run path makes the
+  // common one-character span cheap), then mutate.
+  const uint64_t end = span.counter + span.length;
+  for (uint64_t c = span.counter; c < end;) {
+    Cursor at;
+    if (!m.FindId(OpId{span.replica, c}, &at)) return unknown;
+    const RunRec& run = at.leaf->runs[at.run];
+    c = run.counter + run.len;
   }
   m.cache_leaf = nullptr;
   uint64_t c = span.counter;
