@@ -20,6 +20,7 @@
 #include "crdt/replica.h"
 #include "server/demo_plan.h"
 #include "server/replay.h"
+#include "server/storage_commands.h"
 #include "server/trace.h"
 
 namespace samplan {
@@ -69,6 +70,14 @@ constexpr Command kCommands[] = {
      "Exit status: 0 the text matches, 1 it does not (or the core rejected\n"
      "an edit), 2 usage or I/O error.\n",
      RunReplay},
+    {"verify", "--data DIR [--plan ID]",
+     "check every plan's hash chain and snapshots against the log",
+     kVerifyUsage, RunVerifyCommand},
+    {"backup", "--data DIR --to DIR2",
+     "copy a consistent backup of a (running) server's data and verify it",
+     kBackupUsage, RunBackupCommand},
+    {"log", "--data DIR --plan ID [--from N] [--json] ...",
+     "print a plan's history for auditors", kLogUsage, RunLogCommand},
 };
 
 const Command* FindCommand(std::string_view name) {

@@ -29,12 +29,15 @@ std::string PlanLabel(std::string_view plan_id) {
   return "plan " + std::string(plan_id);
 }
 
-// Releases a RocksDB snapshot on scope exit.
+// A RocksDB snapshot, released on scope exit. A secondary instance has
+// none (and needs none: its view changes only on a catch-up).
 class ScopedSnapshot {
  public:
-  explicit ScopedSnapshot(rocksdb::DB* db)
-      : db_(db), snapshot_(db->GetSnapshot()) {}
-  ~ScopedSnapshot() { db_->ReleaseSnapshot(snapshot_); }
+  ScopedSnapshot(rocksdb::DB* db, bool secondary)
+      : db_(db), snapshot_(secondary ? nullptr : db->GetSnapshot()) {}
+  ~ScopedSnapshot() {
+    if (snapshot_ != nullptr) db_->ReleaseSnapshot(snapshot_);
+  }
   ScopedSnapshot(const ScopedSnapshot&) = delete;
   ScopedSnapshot& operator=(const ScopedSnapshot&) = delete;
   const rocksdb::Snapshot* get() const { return snapshot_; }
@@ -92,6 +95,7 @@ Status RocksDbPlanStore::Open(const std::string& dir,
   rocksdb::Status listed =
       rocksdb::DB::ListColumnFamilies(db_options, dir, &names);
   if (!listed.ok()) names.clear();  // a new database
+  const size_t existing = names.size();
   for (const char* ours : {rocksdb::kDefaultColumnFamilyName.c_str(),
                            sf::kOpsFamily, sf::kSnapshotsFamily,
                            sf::kPlansFamily}) {
@@ -99,12 +103,24 @@ Status RocksDbPlanStore::Open(const std::string& dir,
       names.push_back(ours);
     }
   }
+  const bool secondary = !options.secondary_path.empty();
+  if (secondary && names.size() != existing) {
+    return Status::FailedPrecondition(dir + " is not a samplan database");
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const std::string& name : names) {
     families.emplace_back(name, FamilyOptions());
   }
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families,
-                                        &store->handles_, &store->db_);
+  rocksdb::Status s;
+  if (secondary) {
+    db_options.max_open_files = -1;  // keep files the primary deletes
+    s = rocksdb::DB::OpenAsSecondary(db_options, dir, options.secondary_path,
+                                     families, &store->handles_, &store->db_);
+    if (s.ok()) s = store->db_->TryCatchUpWithPrimary();
+  } else {
+    s = rocksdb::DB::Open(db_options, dir, families, &store->handles_,
+                          &store->db_);
+  }
   if (!s.ok()) return FromRocks(s, "opening " + dir);
   for (size_t i = 0; i < names.size(); ++i) {
     if (names[i] == sf::kOpsFamily) store->ops_ = store->handles_[i];
@@ -114,7 +130,9 @@ Status RocksDbPlanStore::Open(const std::string& dir,
 
   std::string format;
   s = store->db_->Get(rocksdb::ReadOptions(), sf::kFormatKey, &format);
-  if (s.IsNotFound()) {
+  if (s.IsNotFound() && secondary) {
+    return Status::FailedPrecondition(dir + " is not a samplan database");
+  } else if (s.IsNotFound()) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = store->db_->Put(wo, sf::kFormatKey, sf::kFormatValue);
@@ -394,7 +412,7 @@ Status RocksDbPlanStore::ReadOp(std::string_view plan_id, uint64_t seq,
 
 Status RocksDbPlanStore::Load(std::string_view plan_id, LoadedPlan* out) {
   *out = LoadedPlan{};
-  ScopedSnapshot snap(db_);
+  ScopedSnapshot snap(db_, !options_.secondary_path.empty());
   sf::PlanRecord record;
   SAMPLAN_RETURN_IF_ERROR(ReadPlanRecord(plan_id, snap.get(), &record));
   out->info.plan_id = std::string(plan_id);
@@ -583,7 +601,7 @@ Status RocksDbPlanStore::ReadRangeAt(std::string_view plan_id,
 Status RocksDbPlanStore::ReadRange(std::string_view plan_id, uint64_t from_seq,
                                    size_t limit, std::vector<StoredOp>* out) {
   out->clear();
-  ScopedSnapshot snap(db_);
+  ScopedSnapshot snap(db_, !options_.secondary_path.empty());
   sf::PlanRecord record;
   SAMPLAN_RETURN_IF_ERROR(ReadPlanRecord(plan_id, snap.get(), &record));
   // Records past last_seq are returned too (last_seq 0 means no bound), so
@@ -596,7 +614,7 @@ Status RocksDbPlanStore::ReadTimeRange(std::string_view plan_id,
                                        uint64_t after_seq, size_t limit,
                                        std::vector<StoredOp>* out) {
   out->clear();
-  ScopedSnapshot snap(db_);
+  ScopedSnapshot snap(db_, !options_.secondary_path.empty());
   sf::PlanRecord record;
   SAMPLAN_RETURN_IF_ERROR(ReadPlanRecord(plan_id, snap.get(), &record));
   if (record.last_seq == 0 || limit == 0 || from_ms >= to_ms) {

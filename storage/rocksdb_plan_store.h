@@ -60,6 +60,11 @@ struct RocksDbPlanStoreOptions {
   // For tests (fault injection); nullptr: the default Env. Not owned; must
   // outlive the store.
   rocksdb::Env* env = nullptr;
+  // Non-empty: open read-only as a RocksDB secondary instance (no LOCK, so
+  // while a server has the database open), keeping its info log in this
+  // directory. The store sees the database as of Open; every write fails
+  // with FailedPrecondition. For `samplan verify` / `samplan log`.
+  std::string secondary_path;
 };
 
 class RocksDbPlanStore : public PlanStore {
