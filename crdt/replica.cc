@@ -14,6 +14,19 @@ Status UnknownNode(OpId node) {
 
 bool IsBuiltIn(OpId node) { return node == kRootNode || node == kTrashNode; }
 
+// The tree's view of a create, move or delete op.
+TreeMove ToTreeMove(const Op& op) {
+  TreeMove move;
+  move.lamport = op.lamport;
+  move.id = op.id;
+  move.node = op.kind == OpKind::kCreateNode ? op.id : op.node;
+  move.parent = op.kind == OpKind::kDeleteNode ? kTrashNode : op.parent;
+  move.slot_left = op.left;
+  move.slot_right = op.right;
+  if (op.kind == OpKind::kCreateNode) move.kind = op.name;
+  return move;
+}
+
 // Appends `next` to a DeleteText's spans, merging it into the last span
 // when it continues it forwards (delete key) or backwards (backspace).
 void AppendSpan(std::vector<IdSpan>* spans, const IdSpan& next) {
@@ -431,6 +444,16 @@ Status Replica::SetCell(OpId node, std::string_view table, OpId row,
 
 // ---------------------------------------------------------- validation --
 
+Status Replica::CheckSupersedes(const Op& op) const {
+  for (const OpId& id : op.supersedes) {
+    if (!version_.Includes(id)) {
+      return Status::InvalidArgument("supersedes unknown write " +
+                                     id.ToString());
+    }
+  }
+  return Status::OK();
+}
+
 Status Replica::Validate(const Op& op) const {
   auto node_kind = [&](OpId node, const std::string** kind) -> Status {
     if (!tree_.Exists(node)) return UnknownNode(node);
@@ -442,17 +465,8 @@ Status Replica::Validate(const Op& op) const {
     case OpKind::kCreateNode:
     case OpKind::kMoveNode:
     case OpKind::kDeleteNode: {
-      TreeMove move;
-      move.lamport = op.lamport;
-      move.id = op.id;
-      move.node = op.kind == OpKind::kCreateNode ? op.id : op.node;
-      move.parent =
-          op.kind == OpKind::kDeleteNode ? kTrashNode : op.parent;
-      move.slot_left = op.left;
-      move.slot_right = op.right;
-      if (op.kind == OpKind::kCreateNode) {
-        move.kind = op.name;
-      } else if (IsBuiltIn(op.node)) {
+      const TreeMove move = ToTreeMove(op);
+      if (op.kind != OpKind::kCreateNode && IsBuiltIn(op.node)) {
         return Status::InvalidArgument("the plan root and the trash cannot "
                                        "be moved or deleted");
       }
@@ -468,13 +482,7 @@ Status Replica::Validate(const Op& op) const {
     case OpKind::kSetField:
       SAMPLAN_RETURN_IF_ERROR(node_kind(op.node, &kind));
       SAMPLAN_RETURN_IF_ERROR(schema_.CheckField(*kind, op.name, op.value));
-      for (const OpId& id : op.supersedes) {
-        if (!version_.Includes(id)) {
-          return Status::InvalidArgument("supersedes unknown write " +
-                                         id.ToString());
-        }
-      }
-      return Status::OK();
+      return CheckSupersedes(op);
     case OpKind::kInsertText: {
       SAMPLAN_RETURN_IF_ERROR(node_kind(op.node, &kind));
       SAMPLAN_RETURN_IF_ERROR(schema_.CheckText(*kind, op.name));
@@ -530,13 +538,7 @@ Status Replica::Validate(const Op& op) const {
         return Status::OK();
       }
       SAMPLAN_RETURN_IF_ERROR(table->ValidateCell(op.target, op.column));
-      for (const OpId& id : op.supersedes) {
-        if (!version_.Includes(id)) {
-          return Status::InvalidArgument("supersedes unknown write " +
-                                         id.ToString());
-        }
-      }
-      return Status::OK();
+      return CheckSupersedes(op);
     }
   }
   return Status::InvalidArgument("unknown operation kind");
@@ -549,15 +551,7 @@ void Replica::Integrate(const Op& op) {
     case OpKind::kCreateNode:
     case OpKind::kMoveNode:
     case OpKind::kDeleteNode: {
-      TreeMove move;
-      move.lamport = op.lamport;
-      move.id = op.id;
-      move.node = op.kind == OpKind::kCreateNode ? op.id : op.node;
-      move.parent = op.kind == OpKind::kDeleteNode ? kTrashNode : op.parent;
-      move.slot_left = op.left;
-      move.slot_right = op.right;
-      if (op.kind == OpKind::kCreateNode) move.kind = op.name;
-      tree_.Apply(move);
+      tree_.Apply(ToTreeMove(op));
       ++tree_epoch_;
       break;
     }

@@ -171,6 +171,8 @@ class Replica {
   };
 
   Status Validate(const Op& op) const;
+  // A register write may only supersede writes this replica knows.
+  Status CheckSupersedes(const Op& op) const;
   bool Ready(const Op& op) const;
   // REQUIRES: Validate(op).ok() and Ready(op).
   void Integrate(const Op& op);
