@@ -144,6 +144,10 @@ TEST(StorageFaultTest, FullDiskFailsAppendAndLeavesNoTrace) {
   if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=6m") != 0) {
     GTEST_SKIP() << "cannot mount a tmpfs (needs root): " << strerror(errno);
   }
+  struct Unmount {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{mnt};
   const std::string data = mnt + "/data";
   uint64_t acked = 0;
   Status failure;
@@ -183,7 +187,6 @@ TEST(StorageFaultTest, FullDiskFailsAppendAndLeavesNoTrace) {
     s = VerifyPlan(store.get(), "p", &report);
     EXPECT_TRUE(s.ok()) << s.ToString();
   }
-  umount2(mnt.c_str(), MNT_DETACH);
 }
 
 }  // namespace
