@@ -20,6 +20,7 @@
 #include "crdt/replica.h"
 #include "server/demo_plan.h"
 #include "server/replay.h"
+#include "server/serve_command.h"
 #include "server/storage_commands.h"
 #include "server/trace.h"
 
@@ -43,6 +44,8 @@ struct Command {
 int RunHelp(Args args);
 int RunReplay(Args args);
 int RunDemo(Args args);
+int RunServe(Args args);
+int RunToken(Args args);
 
 constexpr Command kCommands[] = {
     {"help", "[COMMAND]", "show this help, or the help of COMMAND", "",
@@ -70,6 +73,11 @@ constexpr Command kCommands[] = {
      "Exit status: 0 the text matches, 1 it does not (or the core rejected\n"
      "an edit), 2 usage or I/O error.\n",
      RunReplay},
+    {"serve", "[--port 8080] [--bind 127.0.0.1] [--data ./samplan-data] ...",
+     "run the collaboration server (WebSocket + HTTP API)", kServeUsage,
+     RunServe},
+    {"token", "--user U --municipality M --plan P --role R [--ttl S] [--data DIR]",
+     "mint an access token for the server", kTokenUsage, RunToken},
     {"verify", "--data DIR [--plan ID]",
      "check every plan's hash chain and snapshots against the log",
      kVerifyUsage, RunVerifyCommand},
@@ -188,6 +196,11 @@ int RunDemo(Args args) {
               snapshot.size(), loads ? "yes" : "NO");
   return same && loads ? kExitOk : kExitFailure;
 }
+
+// ---- serve, token (server/serve_command.cc) -------------------------------
+
+int RunServe(Args args) { return RunServeCommand(args); }
+int RunToken(Args args) { return RunTokenCommand(args); }
 
 // ---- replay ----------------------------------------------------------------
 

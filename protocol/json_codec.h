@@ -1,0 +1,72 @@
+// JSON <-> core types for the wire format (docs/protocol.md).
+//
+// Encoders never fail. Decoders take untrusted JSON (already parsed with
+// exceptions disabled) and return InvalidArgument naming the path of the
+// first bad element ("ops[3].node: expected [replica, counter]"); they
+// never throw and never read past what the JSON holds. Decoding checks
+// shape and types only; CheckOpShape and Replica::Apply do the rest.
+//
+// Wire forms:
+//   OpId           [replica, counter]            (both unsigned integers)
+//   VersionVector  [[replica, count], ...]
+//   FieldValue     {"type": "string", "value": "Moss"}   (see ValueTypeName)
+//   IdSpan         [replica, counter, length] or [..., true] when backward
+//   Anchor         {"node": id} or {"node": id, "field": "title",
+//                   "char": id, "side": "before"|"after"}
+//   Op             {"id", "lamport", "deps", "kind", ...kind fields,
+//                   "author": {"user", "municipality", "time"}}
+//
+// Thread-safety: stateless functions, reentrant.
+#ifndef SAMPLAN_PROTOCOL_JSON_CODEC_H_
+#define SAMPLAN_PROTOCOL_JSON_CODEC_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crdt/anchor.h"
+#include "crdt/ids.h"
+#include "crdt/op.h"
+#include "crdt/status.h"
+#include "crdt/value.h"
+#include "crdt/version_vector.h"
+
+namespace samplan::protocol {
+
+using Json = nlohmann::json;
+
+// Largest replica id or counter accepted on the wire: 2^53 - 1, the largest
+// integer a JavaScript number holds exactly.
+inline constexpr uint64_t kMaxWireInteger = (uint64_t{1} << 53) - 1;
+
+Json OpIdToJson(OpId id);
+Status OpIdFromJson(const Json& j, std::string_view path, OpId* out);
+
+Json VersionToJson(const VersionVector& v);
+Status VersionFromJson(const Json& j, std::string_view path,
+                       VersionVector* out);
+
+Json ValueToJson(const FieldValue& v);
+Status ValueFromJson(const Json& j, std::string_view path, FieldValue* out);
+
+Json AnchorToJson(const Anchor& a);
+Status AnchorFromJson(const Json& j, std::string_view path, Anchor* out);
+
+// `with_author`: include the author slots (the server's broadcasts do; a
+// client's are ignored by the server, which stamps its own).
+Json OpToJson(const Op& op, bool with_author = true);
+Status OpFromJson(const Json& j, std::string_view path, Op* out);
+
+Json OpsToJson(const std::vector<Op>& ops, bool with_author = true);
+// REQUIRES: max_ops > 0. InvalidArgument past max_ops.
+Status OpsFromJson(const Json& j, std::string_view path, size_t max_ops,
+                   std::vector<Op>* out);
+
+// Standard base64 (RFC 4648, with padding), for snapshots in JSON.
+std::string Base64Encode(std::string_view bytes);
+Status Base64Decode(std::string_view text, std::string* out);
+
+}  // namespace samplan::protocol
+
+#endif  // SAMPLAN_PROTOCOL_JSON_CODEC_H_

@@ -1,0 +1,264 @@
+#include "server/serve_command.h"
+
+#include <sys/stat.h>
+
+#include <charconv>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "crdt/replica.h"
+#include "server/auth.h"
+#include "server/demo_plan.h"
+#include "server/event_log.h"
+#include "server/http_api.h"
+#include "server/room.h"
+#include "server/server.h"
+#include "server/server_config.h"
+#include "storage/rocksdb_plan_store.h"
+
+namespace samplan {
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr char kDemoPlan[] = "demo";
+// The replica id the demo plan is written as (ids below 2^32 are reserved
+// for the server; kServerReplica is the rooms' own id).
+constexpr ReplicaId kDemoBuilderReplica = 2;
+
+template <typename T>
+bool ParseNumber(std::string_view s, T* out) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+int Usage(const char* cmd, const std::string& msg) {
+  std::fprintf(stderr, "samplan %s: %s (see samplan help %s)\n", cmd,
+               msg.c_str(), cmd);
+  return kExitUsage;
+}
+
+bool MakeDir(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) return S_ISDIR(st.st_mode);
+  return ::mkdir(dir.c_str(), 0700) == 0;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Creates the demo plan through the store, as its first operations.
+Status CreateDemoPlan(PlanStore* store) {
+  Replica builder(kDemoBuilderReplica);
+  builder.SetAuthor(Author{"samplan", "", NowMs()});
+  SAMPLAN_RETURN_IF_ERROR(BuildDemoPlan(&builder));
+  SAMPLAN_RETURN_IF_ERROR(store->CreatePlan(
+      kDemoPlan, "Mosseregionen: felles handlingsplan for næringsutvikling 2026"));
+  std::vector<Op> ops(builder.log().begin(), builder.log().end());
+  return store->Append(kDemoPlan, ops, AppendContext{"samplan", "", 0}, nullptr);
+}
+
+}  // namespace
+
+int RunServeCommand(std::span<const std::string_view> args) {
+  ServerConfig cfg;
+  bool quiet = false;
+  bool origins_given = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(kServeUsage, stdout);
+      return kExitOk;
+    }
+    if (a == "--no-demo") {
+      cfg.demo = false;
+      continue;
+    }
+    if (a == "--no-sync") {
+      cfg.sync = false;
+      continue;
+    }
+    if (a == "--quiet") {
+      quiet = true;
+      continue;
+    }
+    if (i + 1 == args.size()) return Usage("serve", std::string(a) + " needs a value, or is unknown");
+    const std::string_view v = args[++i];
+    bool ok = true;
+    if (a == "--port") {
+      ok = ParseNumber(v, &cfg.port);
+    } else if (a == "--bind") {
+      cfg.bind = std::string(v);
+    } else if (a == "--data") {
+      cfg.data_dir = std::string(v);
+    } else if (a == "--threads") {
+      ok = ParseNumber(v, &cfg.threads) && cfg.threads >= 1 && cfg.threads <= 256;
+    } else if (a == "--allow-origin") {
+      if (!origins_given) cfg.allowed_origins.clear();
+      origins_given = true;
+      cfg.allowed_origins.emplace_back(v);
+    } else if (a == "--max-message-bytes") {
+      ok = ParseNumber(v, &cfg.max_message_bytes) && cfg.max_message_bytes >= 1024;
+    } else if (a == "--max-batch-ops") {
+      ok = ParseNumber(v, &cfg.max_ops_per_batch) && cfg.max_ops_per_batch >= 1;
+    } else if (a == "--rate") {
+      int n = 0;
+      ok = ParseNumber(v, &n) && n >= 1;
+      cfg.rate_per_second = n;
+    } else if (a == "--burst") {
+      int n = 0;
+      ok = ParseNumber(v, &n) && n >= 1;
+      cfg.rate_burst = n;
+    } else if (a == "--idle-timeout") {
+      ok = ParseNumber(v, &cfg.idle_timeout_s) && cfg.idle_timeout_s >= 1;
+    } else if (a == "--handshake-timeout") {
+      ok = ParseNumber(v, &cfg.handshake_timeout_s) && cfg.handshake_timeout_s >= 1;
+    } else if (a == "--auth-timeout") {
+      ok = ParseNumber(v, &cfg.auth_timeout_s) && cfg.auth_timeout_s >= 1;
+    } else if (a == "--send-queue-limit") {
+      ok = ParseNumber(v, &cfg.send_queue_limit) && cfg.send_queue_limit >= 1;
+    } else if (a == "--send-queue-bytes") {
+      ok = ParseNumber(v, &cfg.send_queue_bytes) && cfg.send_queue_bytes >= 1024;
+    } else if (a == "--max-connections") {
+      ok = ParseNumber(v, &cfg.max_connections) && cfg.max_connections >= 1;
+    } else {
+      return Usage("serve", "unknown option '" + std::string(a) + "'");
+    }
+    if (!ok) {
+      return Usage("serve", "bad value '" + std::string(v) + "' for " +
+                                std::string(a));
+    }
+  }
+  if (quiet) SetEventLogEnabled(false);
+  if (!MakeDir(cfg.data_dir)) {
+    std::fprintf(stderr, "samplan serve: cannot create data directory %s\n",
+                 cfg.data_dir.c_str());
+    return kExitUsage;
+  }
+  std::string secret;
+  if (Status s = LoadOrCreateSecret(cfg.data_dir, &secret); !s.ok()) {
+    std::fprintf(stderr, "samplan serve: %s\n", s.ToString().c_str());
+    return kExitUsage;
+  }
+  RocksDbPlanStoreOptions options;
+  options.sync = cfg.sync;
+  std::unique_ptr<RocksDbPlanStore> store;
+  if (Status s = RocksDbPlanStore::Open(cfg.data_dir + "/db", options, &store);
+      !s.ok()) {
+    std::fprintf(stderr, "samplan serve: %s\n", s.ToString().c_str());
+    return kExitUsage;
+  }
+  std::vector<PlanInfo> plans;
+  if (Status s = store->ListPlans(&plans); !s.ok()) {
+    std::fprintf(stderr, "samplan serve: %s\n", s.ToString().c_str());
+    return kExitFailure;
+  }
+  if (plans.empty() && cfg.demo) {
+    if (Status s = CreateDemoPlan(store.get()); !s.ok()) {
+      std::fprintf(stderr, "samplan serve: creating the demo plan: %s\n",
+                   s.ToString().c_str());
+      return kExitFailure;
+    }
+    std::printf("samplan serve: created the demo plan '%s' in %s\n", kDemoPlan,
+                cfg.data_dir.c_str());
+  }
+  const bool demo = cfg.demo;
+  Server server(cfg, store.get(), secret);
+  if (Status s = server.Start(); !s.ok()) {
+    std::fprintf(stderr, "samplan serve: %s\n", s.ToString().c_str());
+    return kExitUsage;
+  }
+  const std::string host = cfg.bind.find(':') != std::string::npos
+                               ? "[" + cfg.bind + "]"
+                               : cfg.bind;
+  std::printf("samplan serve: listening on http://%s:%u (WebSocket ws://%s:%u/ws)\n",
+              host.c_str(), server.port(), host.c_str(), server.port());
+  if (demo) {
+    TokenSigner signer(secret);
+    std::printf("demo accounts (tokens valid 12 h; or POST /api/demo-login "
+                "{\"user\": NAME}):\n");
+    for (const DemoAccount& a : DemoAccounts()) {
+      Claims c;
+      c.user = a.user;
+      c.municipality = a.municipality;
+      c.plans["*"] = a.role;
+      c.issued_s = NowSeconds();
+      c.expires_s = c.issued_s + 12 * 3600;
+      std::printf("  %-5s %-8s %-22s %s\n", a.user.c_str(), RoleName(a.role),
+                  a.municipality.c_str(), signer.Mint(c).c_str());
+    }
+    std::printf("try: curl -H 'Authorization: Bearer <token>' "
+                "http://%s:%u/api/plans/demo\n",
+                host.c_str(), server.port());
+  }
+  std::fflush(stdout);
+  server.Run();
+  std::printf("samplan serve: stopped\n");
+  std::fflush(stdout);
+  return kExitOk;
+}
+
+int RunTokenCommand(std::span<const std::string_view> args) {
+  Claims c;
+  std::string plan;
+  std::string role_name;
+  std::string data_dir = "./samplan-data";
+  int64_t ttl = 86400;
+  bool have_municipality = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    if (a == "-h" || a == "--help") {
+      std::fputs(kTokenUsage, stdout);
+      return kExitOk;
+    }
+    if (i + 1 == args.size()) return Usage("token", std::string(a) + " needs a value, or is unknown");
+    const std::string_view v = args[++i];
+    if (a == "--user") {
+      c.user = std::string(v);
+    } else if (a == "--municipality") {
+      c.municipality = std::string(v);
+      have_municipality = true;
+    } else if (a == "--plan") {
+      plan = std::string(v);
+    } else if (a == "--role") {
+      role_name = std::string(v);
+    } else if (a == "--ttl") {
+      if (!ParseNumber(v, &ttl) || ttl < 1) {
+        return Usage("token", "--ttl takes a positive number of seconds");
+      }
+    } else if (a == "--data") {
+      data_dir = std::string(v);
+    } else {
+      return Usage("token", "unknown option '" + std::string(a) + "'");
+    }
+  }
+  Role role;
+  if (c.user.empty() || !have_municipality || plan.empty()) {
+    return Usage("token", "--user, --municipality and --plan are required");
+  }
+  if (!ParseRole(role_name, &role)) {
+    return Usage("token", "--role must be admin, editor, reviewer, auditor or viewer");
+  }
+  if (!MakeDir(data_dir)) {
+    std::fprintf(stderr, "samplan token: cannot create %s\n", data_dir.c_str());
+    return kExitUsage;
+  }
+  std::string secret;
+  if (Status s = LoadOrCreateSecret(data_dir, &secret); !s.ok()) {
+    std::fprintf(stderr, "samplan token: %s\n", s.ToString().c_str());
+    return kExitUsage;
+  }
+  c.plans[plan] = role;
+  c.issued_s = NowSeconds();
+  c.expires_s = c.issued_s + ttl;
+  std::printf("%s\n", TokenSigner(secret).Mint(c).c_str());
+  return kExitOk;
+}
+
+}  // namespace samplan

@@ -1,0 +1,42 @@
+// ServerConfig: every tunable of `samplan serve`, with the documented
+// defaults (docs/protocol.md, "Limits"). Plain data.
+#ifndef SAMPLAN_SERVER_SERVER_CONFIG_H_
+#define SAMPLAN_SERVER_SERVER_CONFIG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace samplan {
+
+struct ServerConfig {
+  std::string bind = "127.0.0.1";
+  uint16_t port = 8080;  // 0: any free port (printed at start)
+  std::string data_dir = "./samplan-data";
+  int threads = 0;  // 0: number of cores
+  // Origins allowed to open a WebSocket. A request without Origin (not a
+  // browser) is allowed. "*" allows every origin. Default: any port of
+  // localhost and 127.0.0.1, over http or https.
+  std::vector<std::string> allowed_origins = {
+      "http://localhost", "http://127.0.0.1", "https://localhost",
+      "https://127.0.0.1"};
+  size_t max_message_bytes = 1 << 20;  // larger: close 1009
+  size_t max_ops_per_batch = 1000;
+  // Token bucket per connection: messages per second and burst.
+  double rate_per_second = 200;
+  double rate_burst = 400;
+  int handshake_timeout_s = 10;  // HTTP request / WebSocket upgrade
+  int idle_timeout_s = 60;       // no traffic (pings sent at half of it)
+  int auth_timeout_s = 10;       // time to send "auth" after connecting
+  size_t send_queue_limit = 1024;              // messages
+  size_t send_queue_bytes = 64u << 20;         // bytes
+  size_t max_connections = 10000;
+  bool demo = true;   // create the demo plan and users in an empty dir
+  bool sync = true;   // durable appends (fsync before ack)
+  int shutdown_grace_s = 10;
+};
+
+}  // namespace samplan
+
+#endif  // SAMPLAN_SERVER_SERVER_CONFIG_H_

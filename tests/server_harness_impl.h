@@ -1,0 +1,421 @@
+// Inline definitions for server_harness.h (include that header instead).
+#ifndef SAMPLAN_TESTS_SERVER_HARNESS_IMPL_H_
+#define SAMPLAN_TESTS_SERVER_HARNESS_IMPL_H_
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "protocol/json_codec.h"
+
+namespace samplan::testing {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace bhttp = beast::http;
+
+inline TempDir::TempDir() {
+  char tmpl[] = "/tmp/samplan-server-test-XXXXXX";
+  const char* p = ::mkdtemp(tmpl);
+  path_ = p == nullptr ? std::string() : std::string(p);
+}
+
+inline TempDir::~TempDir() {
+  if (path_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+inline ServerProcess::~ServerProcess() {
+  Kill();
+}
+
+inline bool ServerProcess::Start(const std::string& data_dir,
+                                 const std::vector<std::string>& extra) {
+  log_path_ = data_dir + ".log";
+  int out[2];
+  if (::pipe(out) != 0) return false;
+  const pid_t pid = ::fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    const int err = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (err >= 0) ::dup2(err, 2);
+    ::close(out[0]);
+    std::vector<std::string> args = {SAMPLAN_BINARY, "serve", "--port", "0",
+                                     "--bind", "127.0.0.1", "--data", data_dir,
+                                     "--threads", "2"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  pid_ = pid;
+  stdout_fd_ = out[0];
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const std::regex re("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd pfd{stdout_fd_, POLLIN, 0};
+    if (::poll(&pfd, 1, 100) <= 0) continue;
+    char buf[4096];
+    const ssize_t n = ::read(stdout_fd_, buf, sizeof(buf));
+    if (n <= 0) break;
+    text.append(buf, n);
+    std::smatch m;
+    if (std::regex_search(text, m, re)) {
+      port_ = static_cast<uint16_t>(std::stoi(m[1]));
+      // Keep reading stdout in the background so the server never blocks.
+      const int fd = stdout_fd_;
+      std::thread([fd] {
+        char sink[4096];
+        while (::read(fd, sink, sizeof(sink)) > 0) {
+        }
+      }).detach();
+      stdout_fd_ = -1;  // owned by the drain thread (closed at exit)
+      return true;
+    }
+  }
+  Kill();
+  return false;
+}
+
+inline int ServerProcess::Signal(int sig, Ms timeout) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, sig);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+      return -1;
+    }
+    std::this_thread::sleep_for(Ms(10));
+  }
+  return -1;
+}
+
+inline void ServerProcess::Kill() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  if (stdout_fd_ >= 0) {
+    ::close(stdout_fd_);
+    stdout_fd_ = -1;
+  }
+}
+
+inline std::string ServerProcess::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline std::string MintToken(const std::string& data_dir, const std::string& user,
+                             const std::string& municipality,
+                             const std::string& plan, Role role, int64_t ttl_s) {
+  std::string secret;
+  if (!LoadOrCreateSecret(data_dir, &secret).ok()) return "";
+  Claims c;
+  c.user = user;
+  c.municipality = municipality;
+  c.plans[plan] = role;
+  c.issued_s = NowSeconds();
+  c.expires_s = c.issued_s + ttl_s;
+  return TokenSigner(secret).Mint(c);
+}
+
+// ---- WsClient --------------------------------------------------------------
+
+inline WsClient::WsClient() = default;
+inline WsClient::~WsClient() { CloseNow(); }
+
+inline bool WsClient::Connect(uint16_t port, const std::string& origin,
+                              const std::string& bearer, Ms timeout) {
+  ws_ = std::make_unique<websocket::stream<beast::tcp_stream>>(ioc_);
+  beast::get_lowest_layer(*ws_).expires_after(timeout);
+  bool done = false;
+  beast::error_code result;
+  asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
+  beast::get_lowest_layer(*ws_).async_connect(ep, [&](beast::error_code ec) {
+    if (ec) {
+      result = ec;
+      done = true;
+      return;
+    }
+    ws_->set_option(websocket::stream_base::decorator(
+        [origin, bearer](websocket::request_type& req) {
+          if (!origin.empty()) req.set(bhttp::field::origin, origin);
+          if (!bearer.empty()) {
+            req.set(bhttp::field::authorization, "Bearer " + bearer);
+          }
+        }));
+    ws_->async_handshake("127.0.0.1:" + std::to_string(port), "/ws",
+                         [&](beast::error_code ec2) {
+                           result = ec2;
+                           done = true;
+                         });
+  });
+  ioc_.restart();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    ioc_.run_one_for(deadline - std::chrono::steady_clock::now());
+  }
+  if (!done || result) {
+    closed_ = true;
+    return false;
+  }
+  beast::get_lowest_layer(*ws_).expires_never();
+  ws_->read_message_max(256u << 20);
+  return true;
+}
+
+inline bool WsClient::SendText(const std::string& text) {
+  if (!ws_ || closed_) return false;
+  beast::error_code ec;
+  ws_->text(true);
+  ws_->write(asio::buffer(text), ec);
+  return !ec;
+}
+
+inline bool WsClient::SendBinary(const std::string& bytes) {
+  if (!ws_ || closed_) return false;
+  beast::error_code ec;
+  ws_->binary(true);
+  ws_->write(asio::buffer(bytes), ec);
+  ws_->text(true);
+  return !ec;
+}
+
+inline std::optional<std::string> WsClient::ReadRaw(Ms timeout) {
+  if (!ws_ || closed_) return std::nullopt;
+  if (!read_pending_) {
+    read_pending_ = true;
+    read_done_ = false;
+    ws_->async_read(buffer_, [this](beast::error_code ec, size_t) {
+      read_pending_ = false;
+      read_done_ = true;
+      read_ec_ = ec;
+    });
+  }
+  ioc_.restart();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!read_done_ && std::chrono::steady_clock::now() < deadline) {
+    ioc_.run_one_for(deadline - std::chrono::steady_clock::now());
+  }
+  if (!read_done_) return std::nullopt;
+  read_done_ = false;
+  if (read_ec_) {
+    closed_ = true;
+    close_code_ = ws_->reason().code;
+    return std::nullopt;
+  }
+  std::string s = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  return s;
+}
+
+inline std::optional<Json> WsClient::Read(Ms timeout) {
+  std::optional<std::string> s = ReadRaw(timeout);
+  if (!s) return std::nullopt;
+  Json j = Json::parse(*s, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+inline std::optional<Json> WsClient::ReadType(const std::string& type, Ms timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto left = std::chrono::duration_cast<Ms>(deadline -
+                                               std::chrono::steady_clock::now());
+    std::optional<Json> j = Read(left);
+    if (!j) return std::nullopt;
+    if (j->value("type", "") == type) return j;
+    skipped_.push_back(std::move(*j));
+  }
+  return std::nullopt;
+}
+
+inline bool WsClient::WaitClosed(Ms timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!closed_ && std::chrono::steady_clock::now() < deadline) {
+    ReadRaw(std::chrono::duration_cast<Ms>(deadline -
+                                           std::chrono::steady_clock::now()));
+  }
+  return closed_;
+}
+
+inline void WsClient::CloseNow() {
+  if (!ws_) return;
+  beast::error_code ec;
+  beast::get_lowest_layer(*ws_).socket().shutdown(
+      asio::ip::tcp::socket::shutdown_both, ec);
+  beast::get_lowest_layer(*ws_).socket().close(ec);
+  ioc_.restart();
+  ioc_.poll();
+  closed_ = true;
+}
+
+// ---- Editor ----------------------------------------------------------------
+
+inline Editor::Editor(uint16_t port, std::string token)
+    : port_(port), token_(std::move(token)), ws_(std::make_unique<WsClient>()) {}
+
+inline bool Editor::Open(Ms timeout) {
+  if (!ws_->Connect(port_, "", "", timeout)) return false;
+  if (!ws_->Send(Json{{"v", 1}, {"type", "auth"}, {"token", token_}})) return false;
+  std::optional<Json> m = ws_->Read(timeout);
+  return m && (*m)["type"] == "authenticated";
+}
+
+inline Json Editor::Join(const std::string& plan, Ms timeout) {
+  Json join = {{"v", 1}, {"type", "join"}, {"plan", plan}};
+  if (replica_) {
+    join["version"] = protocol::VersionToJson(replica_->version());
+    join["replica"] = replica_id_;
+  }
+  ws_->Send(join);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::optional<Json> m = ws_->Read(std::chrono::duration_cast<Ms>(
+        deadline - std::chrono::steady_clock::now()));
+    if (!m) break;
+    const std::string type = m->value("type", "");
+    if (type == "error") return *m;
+    if (type != "joined") {
+      Handle(*m);
+      continue;
+    }
+    replica_id_ = (*m)["replica"].get<uint64_t>();
+    if (!replica_) replica_ = std::make_unique<Replica>(replica_id_);
+    std::vector<Op> ops;
+    if (m->contains("ops")) {
+      if (!protocol::OpsFromJson((*m)["ops"], "ops", 1u << 30, &ops).ok()) {
+        return Json{{"type", "error"}, {"code", "test_bad_ops"}};
+      }
+      if (!replica_->ApplyAll(ops).ok()) {
+        return Json{{"type", "error"}, {"code", "test_apply_failed"}};
+      }
+    }
+    protocol::VersionFromJson((*m)["version"], "version", &server_known_);
+    return *m;
+  }
+  return Json{{"type", "error"}, {"code", "test_timeout"}};
+}
+
+inline bool Editor::Edit(const std::function<Status(Replica&)>& edit, bool send) {
+  if (!edit(*replica_).ok()) return false;
+  return send ? SendPending() : true;
+}
+
+inline bool Editor::SendPending() {
+  std::vector<Op> ops;
+  if (!replica_->OpsSince(server_known_, &ops).ok()) return false;
+  std::vector<Op> mine;
+  for (Op& op : ops) {
+    if (op.id.replica == replica_id_) mine.push_back(std::move(op));
+  }
+  if (mine.empty()) return true;
+  for (const Op& op : mine) {
+    server_known_.Set(op.id.replica,
+                      std::max(server_known_.Get(op.id.replica), op.LastId().counter));
+  }
+  ++sent_batches_;
+  return ws_->Send(Json{{"v", 1},
+                        {"type", "ops"},
+                        {"ref", "b" + std::to_string(sent_batches_)},
+                        {"ops", protocol::OpsToJson(mine, false)}});
+}
+
+inline bool Editor::Handle(const Json& m) {
+  const std::string type = m.value("type", "");
+  if (type == "ops") {
+    ++ops_messages_;
+    std::vector<Op> ops;
+    if (!protocol::OpsFromJson(m["ops"], "ops", 1u << 30, &ops).ok()) return false;
+    for (const Op& op : ops) {
+      server_known_.Set(op.id.replica, std::max(server_known_.Get(op.id.replica),
+                                                op.LastId().counter));
+    }
+    return replica_->ApplyAll(ops).ok();
+  }
+  if (type == "ack") {
+    ++acks_;
+  } else if (type == "error") {
+    errors_.push_back(m);
+  } else if (type == "presence" || type == "presence_left") {
+    presence_.push_back(m);
+  }
+  return true;
+}
+
+inline bool Editor::PumpUntil(const std::function<bool()>& done, Ms timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    std::optional<Json> m = ws_->Read(
+        std::min(Ms(50), std::chrono::duration_cast<Ms>(
+                             deadline - std::chrono::steady_clock::now())));
+    if (!m) {
+      if (ws_->closed()) return done();
+      continue;
+    }
+    if (!Handle(*m)) return false;
+  }
+  return done();
+}
+
+// ---- HTTP ------------------------------------------------------------------
+
+inline std::pair<int, std::string> HttpRequest(uint16_t port,
+                                               const std::string& method,
+                                               const std::string& target,
+                                               const std::string& bearer,
+                                               const std::string& body) {
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  beast::error_code ec;
+  stream.expires_after(std::chrono::seconds(10));
+  stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  if (ec) return {0, ec.message()};
+  bhttp::request<bhttp::string_body> req{
+      method == "POST" ? bhttp::verb::post : bhttp::verb::get, target, 11};
+  req.set(bhttp::field::host, "127.0.0.1");
+  if (!bearer.empty()) req.set(bhttp::field::authorization, "Bearer " + bearer);
+  req.body() = body;
+  req.prepare_payload();
+  bhttp::write(stream, req, ec);
+  if (ec) return {0, ec.message()};
+  beast::flat_buffer buf;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(stream, buf, res, ec);
+  if (ec) return {0, ec.message()};
+  return {res.result_int(), res.body()};
+}
+
+}  // namespace samplan::testing
+
+#endif  // SAMPLAN_TESTS_SERVER_HARNESS_IMPL_H_
