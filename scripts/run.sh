@@ -6,9 +6,10 @@
 #
 # Installs missing Debian packages first (scripts/install-deps.sh).
 
-# What `scripts/run.sh` with no arguments runs: the main program. `demo`
-# builds a demo plan and prints it; becomes `serve` once the server exists.
-DEFAULT_ARGS=(demo)
+# What `scripts/run.sh` with no arguments runs: the main program, the
+# collaboration server (127.0.0.1:8080, data in ./samplan-data; it prints
+# demo login tokens). `scripts/run.sh demo` prints the demo plan instead.
+DEFAULT_ARGS=(serve)
 
 set -euo pipefail
 cd "$(dirname "$0")/.."
