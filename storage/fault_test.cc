@@ -175,6 +175,8 @@ TEST(StorageFaultTest, FullDiskFailsAppendAndLeavesNoTrace) {
     if (store->GetPlanInfo("p", &info).ok()) {
       EXPECT_EQ(info.last_seq, acked);
     }
+    // Further appends fail too (no crash), even small ones.
+    EXPECT_FALSE(store->Append("p", {TextOp(1u << 30, 1)}, {}, nullptr).ok());
   }
   // Give it room and reopen: the acknowledged ops, nothing else.
   ASSERT_EQ(mount("tmpfs", mnt.c_str(), "tmpfs", MS_REMOUNT, "size=64m"), 0);

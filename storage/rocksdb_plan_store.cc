@@ -7,9 +7,12 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
 #include "storage/append_builder.h"
+#include "storage/rocks_logger.h"
 #include "storage/rocks_status.h"
 
 namespace samplan {
@@ -89,6 +92,14 @@ Status RocksDbPlanStore::Open(const std::string& dir,
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   db_options.max_background_jobs = 2;
   if (options.env != nullptr) db_options.env = options.env;
+  if (options.secondary_path.empty()) {
+    // Never RocksDB's own file logger: see rocks_logger.h. (The directory
+    // must exist before the logger opens its file.)
+    std::error_code ec;
+    if (options.create_if_missing) std::filesystem::create_directories(dir, ec);
+    db_options.info_log = std::make_shared<StdioLogger>(
+        dir, rocksdb::InfoLogLevel::INFO_LEVEL);
+  }
 
   // Open every family present (RocksDB requires it), plus ours.
   std::vector<std::string> names;

@@ -9,7 +9,8 @@
 // returns OK only when it is on stable storage, the log of a plan has no
 // gaps even after a crash at any moment, and concurrent appenders share one
 // fdatasync. A failed write fails every append of its group and changes
-// nothing visible.
+// nothing visible; RocksDB then refuses every later write (reads keep
+// working) until the store is reopened, e.g. after disk space was freed.
 //
 // Load verifies the tail it returns: the snapshot's digest and its chain
 // value against the log, consecutive sequence numbers, every chain value
