@@ -108,16 +108,36 @@ class ScratchDir {
   std::string path_;
 };
 
-// Opens the store in `dir` for reading: normally, or, when a server holds
-// it, as a secondary instance.
-Status OpenForReading(const char* command, const std::string& dir,
+// The database of a data directory: DIR/db for a server's data directory
+// (`samplan serve --data DIR`), or DIR itself when it is a bare database.
+// Sets *server_layout accordingly.
+Status FindDatabase(const std::string& data_dir, std::string* db,
+                    bool* server_layout) {
+  std::error_code ec;
+  if (std::filesystem::exists(data_dir + "/db/CURRENT", ec)) {
+    *db = data_dir + "/db";
+    *server_layout = true;
+    return Status::OK();
+  }
+  if (std::filesystem::exists(data_dir + "/CURRENT", ec)) {
+    *db = data_dir;
+    *server_layout = false;
+    return Status::OK();
+  }
+  return Status::NotFound("no samplan database in " + data_dir +
+                          " (expected " + data_dir + "/db)");
+}
+
+// Opens the store of data directory `data_dir` for reading: normally, or,
+// when a server holds it, as a secondary instance.
+Status OpenForReading(const char* command, const std::string& data_dir,
                       ScratchDir* scratch,
                       std::unique_ptr<RocksDbPlanStore>* store) {
   RocksDbPlanStoreOptions options;
   options.create_if_missing = false;
-  if (!std::filesystem::exists(dir + "/CURRENT")) {
-    return Status::NotFound("no samplan database in " + dir);
-  }
+  std::string dir;
+  bool server_layout;
+  SAMPLAN_RETURN_IF_ERROR(FindDatabase(data_dir, &dir, &server_layout));
   Status s = RocksDbPlanStore::Open(dir, options, store);
   if (s.ok() || s.message().find("lock") == std::string::npos) return s;
   std::fprintf(stderr,
@@ -187,6 +207,8 @@ std::string IsoTime(int64_t ms) {
   return buf;
 }
 
+const char* OrDash(const std::string& s) { return s.empty() ? "-" : s.c_str(); }
+
 // The part of the op the line names: node (or parent) and field.
 std::string Target(const Op& op) {
   switch (op.kind) {
@@ -246,20 +268,49 @@ int RunBackupCommand(Args args) {
   if (data == nullptr || to == nullptr) {
     return Usage("backup", "--data DIR and --to DIR2 are required");
   }
+  const std::string from_dir(*data), to_dir(*to);
+  std::string db;
+  bool server_layout;
+  if (Status s = FindDatabase(from_dir, &db, &server_layout); !s.ok()) {
+    std::fprintf(stderr, "samplan backup: %s\n", s.ToString().c_str());
+    return kExitUsage;
+  }
+  std::error_code ec;
+  if (std::filesystem::exists(to_dir, ec) &&
+      !std::filesystem::is_empty(to_dir, ec)) {
+    std::fprintf(stderr, "samplan backup: %s exists and is not empty\n",
+                 to_dir.c_str());
+    return kExitUsage;
+  }
+  const std::string to_db = server_layout ? to_dir + "/db" : to_dir;
   BackupReport report;
-  Status s = BackupDatabase(std::string(*data), std::string(*to), &report);
+  Status s = BackupDatabase(db, to_db, &report);
   if (!s.ok()) {
     std::fprintf(stderr, "samplan backup: %s\n", s.ToString().c_str());
     return kExitUsage;
   }
+  if (server_layout) {
+    // The server's other files (the token secret): small, copied as is.
+    for (const auto& entry : std::filesystem::directory_iterator(from_dir, ec)) {
+      if (!entry.is_regular_file()) continue;
+      std::filesystem::copy_file(entry.path(),
+                                 to_dir + "/" + entry.path().filename().string(),
+                                 ec);
+      if (ec) {
+        std::fprintf(stderr, "samplan backup: copying %s: %s\n",
+                     entry.path().c_str(), ec.message().c_str());
+        return kExitUsage;
+      }
+    }
+  }
   std::printf("backed up %s to %s: %llu records, %llu bytes\n",
-              std::string(*data).c_str(), std::string(*to).c_str(),
+              db.c_str(), to_db.c_str(),
               static_cast<unsigned long long>(report.keys),
               static_cast<unsigned long long>(report.bytes));
   std::unique_ptr<RocksDbPlanStore> store;
   RocksDbPlanStoreOptions options;
   options.create_if_missing = false;
-  s = RocksDbPlanStore::Open(std::string(*to), options, &store);
+  s = RocksDbPlanStore::Open(to_db, options, &store);
   if (!s.ok()) {
     std::fprintf(stderr, "samplan backup: the backup does not open: %s\n",
                  s.ToString().c_str());
@@ -355,8 +406,8 @@ int RunLogCommand(Args args) {
       } else {
         std::printf("%llu  %s  %s  %s  %s  %s  %s\n",
                     static_cast<unsigned long long>(op.seq),
-                    IsoTime(op.server_time_ms).c_str(), op.user.c_str(),
-                    op.municipality.c_str(), OpKindName(op.op.kind),
+                    IsoTime(op.server_time_ms).c_str(), OrDash(op.user),
+                    OrDash(op.municipality), OpKindName(op.op.kind),
                     Target(op.op).c_str(), ChainToHex(op.chain).c_str());
       }
       ++printed;

@@ -5,8 +5,10 @@
 // usage or I/O error, message on stderr). The k*Usage texts are the
 // details `samplan help <command>` prints.
 //
-// verify and log also work while a server holds the database: they then
-// read it as a RocksDB secondary instance, as of the moment they start.
+// DIR is a server's data directory (`samplan serve --data DIR`, database in
+// DIR/db) or a bare database directory. verify and log also work while a
+// server holds the database: they then read it as a RocksDB secondary
+// instance, as of the moment they start.
 //
 // Thread-safety: run from main only.
 #ifndef SAMPLAN_SERVER_STORAGE_COMMANDS_H_
@@ -26,10 +28,11 @@ inline constexpr std::string_view kVerifyUsage =
     "Exit status: 0 all consistent, 1 an inconsistency, 2 usage or I/O "
     "error.\n";
 inline constexpr std::string_view kBackupUsage =
-    "Copies a consistent view of the database in DIR (a server may be\n"
-    "running on it and writing) into a new database in DIR2, then verifies\n"
-    "every plan in the copy. DIR2 must not exist or be empty; `samplan\n"
-    "serve --data DIR2` runs on it. See docs/storage.md.\n"
+    "Copies a consistent view of the database of data directory DIR (a\n"
+    "server may be running on it and writing) into a new data directory\n"
+    "DIR2 (database and the server's other files, e.g. the token secret),\n"
+    "then verifies every plan in the copy. DIR2 must not exist or be empty;\n"
+    "`samplan serve --data DIR2` runs on it. See docs/storage.md.\n"
     "Exit status: 0 backed up and verified, 1 the copy does not verify,\n"
     "2 usage or I/O error.\n";
 inline constexpr std::string_view kLogUsage =

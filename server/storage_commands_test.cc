@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -52,10 +53,17 @@ void MakeData(const std::string& data) {
 }
 
 TEST(StorageCommandsTest, VerifyLogAndBackup) {
+  // A server's data directory: the database in db/, and the token secret.
   TempDir dir;
   const std::string data = dir.path() + "/data";
-  MakeData(data);
+  MakeData(data + "/db");
   if (HasFatalFailure()) return;
+  {
+    std::FILE* f = std::fopen((data + "/secret.key").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("0123456789abcdef", f);
+    std::fclose(f);
+  }
   std::string out;
   EXPECT_EQ(RunSamplan("verify --data " + data, &out), 0) << out;
   EXPECT_NE(out.find("all consistent"), std::string::npos) << out;
@@ -85,6 +93,16 @@ TEST(StorageCommandsTest, VerifyLogAndBackup) {
   EXPECT_EQ(RunSamplan("backup --data " + data + " --to " + backup, &out), 0)
       << out;
   EXPECT_EQ(RunSamplan("verify --data " + backup, &out), 0) << out;
+  EXPECT_TRUE(std::filesystem::exists(backup + "/db/CURRENT"));
+  EXPECT_TRUE(std::filesystem::exists(backup + "/secret.key"));
+  {
+    // What `samplan serve --data backup` opens.
+    std::unique_ptr<RocksDbPlanStore> store;
+    ASSERT_TRUE(RocksDbPlanStore::Open(backup + "/db", {}, &store).ok());
+    PlanInfo info;
+    ASSERT_TRUE(store->GetPlanInfo("mosseregionen", &info).ok());
+    EXPECT_EQ(info.last_seq, 30u);
+  }
   EXPECT_EQ(RunSamplan("backup --data " + data + " --to " + backup, &out), 2)
       << "refuses a non-empty target";
 }

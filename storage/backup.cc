@@ -107,6 +107,8 @@ Status BackupDatabase(const std::string& data_dir,
   if (!fs::exists(data_dir + "/CURRENT", ec)) {
     return Status::NotFound("no database in " + data_dir);
   }
+  const fs::path parent = fs::path(backup_dir).parent_path();
+  if (!parent.empty()) fs::create_directories(parent, ec);
   std::string secondary = (fs::temp_directory_path(ec) /
                            "samplan-backup-secondary-XXXXXX")
                               .string();
