@@ -78,6 +78,7 @@ Status Room::EnsureLoaded() {
   }
   last_seq_ = plan.tail.empty() ? plan.snapshot_seq : plan.tail.back().seq;
   if (last_seq_ < plan.info.last_seq) last_seq_ = plan.info.last_seq;
+  durable_ = replica->version();
   replica_ = std::move(replica);
   loaded_ = true;
   LogEvent({{"event", "plan_loaded"},
@@ -166,10 +167,6 @@ void Room::Join(SessionPtr session, JoinRequest request) {
       self->MaybeUnload();
       return;
     }
-    if (self->Busy()) {
-      self->deferred_joins_.emplace_back(std::move(session), std::move(request));
-      return;
-    }
     self->DoJoin(std::move(session), std::move(request));
   });
 }
@@ -191,8 +188,16 @@ void Room::DoJoin(SessionPtr session, JoinRequest req) {
   std::vector<Op> ops;
   std::string snapshot;
   Status since = replica_->OpsSince(req.version, &ops);
-  if (!since.ok()) {
+  if (since.ok()) {
+    ops = DurableOnly(std::move(ops));
+  } else {
+    // The client is older than the replica's history (loaded from a
+    // snapshot): send a snapshot, which must not hold non-durable ops.
     ops.clear();
+    if (Busy()) {
+      deferred_joins_.emplace_back(std::move(session), std::move(req));
+      return;
+    }
     snapshot = replica_->EncodeSnapshot();
   }
   nlohmann::json peers = nlohmann::json::array();
@@ -210,7 +215,7 @@ void Room::DoJoin(SessionPtr session, JoinRequest req) {
   m.replica = *replica;
   replica_users_.emplace(*replica, req.user);
   session->Send(Shared(proto::MakeJoined(plan_id_, RoleName(req.role), *replica,
-                                         last_seq_, replica_->version(), ops,
+                                         last_seq_, durable_, ops,
                                          snapshot, peers, req.ref)));
   const std::string presence = PresenceOf(m);
   members_.emplace(session.get(), std::move(m));
@@ -283,6 +288,7 @@ void Room::SubmitOps(SessionPtr session, std::string ref, std::vector<Op> ops,
     Replica& replica = *self->replica_;
     Batch batch;
     batch.sender = session;
+    batch.replica = m.replica;
     batch.ref = ref;
     batch.user = m.user;
     batch.municipality = m.municipality;
@@ -386,71 +392,140 @@ void Room::SubmitOps(SessionPtr session, std::string ref, std::vector<Op> ops,
       return;
     }
     self->queue_.push_back(std::move(batch));
-    self->StartAppend();
+    self->StartAppends();
   });
 }
 
-void Room::StartAppend() {
-  if (append_in_flight_ || queue_.empty()) return;
-  append_in_flight_ = true;
-  server_->AppendStarted();
-  const Batch& b = queue_.front();
-  AppendContext who{b.user, b.municipality, b.time_ms};
-  // The pool runs the blocking Append; the work guard keeps the io_context
-  // running (also during shutdown) until the result is back on the strand.
-  asio::post(server_->blocking_pool(),
-             [self = shared_from_this(), ops = &b.ops, who,
-              guard = asio::make_work_guard(server_->io_context())]() mutable {
-               std::vector<StoredOp> stored;
-               Status s = self->server_->store()->Append(self->plan_id_, *ops,
-                                                         who, &stored);
-               asio::post(self->strand_, [self, s = std::move(s),
-                                          stored = std::move(stored)]() mutable {
-                 self->FinishAppend(std::move(s), std::move(stored));
-               });
-               guard.reset();
-             });
+std::vector<Op> Room::DurableOnly(std::vector<Op> ops) const {
+  if (!Busy()) return ops;
+  std::vector<Op> out;
+  out.reserve(ops.size());
+  for (Op& op : ops) {
+    const uint64_t have = durable_.Get(op.id.replica);
+    if (op.id.replica == 0 || op.LastId().counter <= have) {
+      out.push_back(std::move(op));
+    } else if (op.id.counter <= have) {
+      out.push_back(SliceOpTo(op, have - op.id.counter + 1));
+    }
+  }
+  return out;
 }
 
-void Room::FinishAppend(Status status, std::vector<StoredOp> stored) {
-  append_in_flight_ = false;
+bool Room::Launchable(const Batch& b) const {
+  if (replicas_in_flight_.count(b.replica) != 0) return false;
+  if (in_flight_.empty()) return true;
+  auto ok = [&](OpId id) {
+    return id.replica == b.replica || durable_.Includes(id);
+  };
+  for (const Op& op : b.ops) {
+    for (const OpId& d : op.deps) {
+      if (!ok(d)) return false;
+    }
+    for (const OpId& d : op.supersedes) {
+      if (!ok(d)) return false;
+    }
+    for (OpId id : {op.node, op.parent, op.left, op.right, op.target, op.column}) {
+      if (!ok(id)) return false;
+    }
+    for (const IdSpan& s : op.spans) {
+      if (s.length > 0 && !ok(OpId{s.replica, s.counter + s.length - 1})) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+void Room::StartAppends() {
+  while (!queue_.empty() && Launchable(queue_.front())) {
+    // This batch and the consecutive ones of the same sender, as one append.
+    std::vector<Batch> group;
+    group.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+    while (!queue_.empty() && queue_.front().replica == group[0].replica) {
+      group.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    std::vector<Op> ops;
+    for (const Batch& b : group) ops.insert(ops.end(), b.ops.begin(), b.ops.end());
+    const uint64_t launch = next_launch_++;
+    ++replicas_in_flight_[group[0].replica];
+    AppendContext who{group[0].user, group[0].municipality, group[0].time_ms};
+    in_flight_.emplace(launch, std::move(group));
+    server_->AppendStarted();
+    // The pool runs the blocking Append; the work guard keeps the
+    // io_context running (also during shutdown) until the result is back
+    // on the strand.
+    asio::post(server_->blocking_pool(),
+               [self = shared_from_this(), launch, ops = std::move(ops), who,
+                guard = asio::make_work_guard(server_->io_context())]() mutable {
+                 std::vector<StoredOp> stored;
+                 Status s = self->server_->store()->Append(self->plan_id_, ops,
+                                                           who, &stored);
+                 asio::post(self->strand_, [self, launch, s = std::move(s),
+                                            stored = std::move(stored)]() mutable {
+                   self->FinishAppend(launch, std::move(s), std::move(stored));
+                 });
+                 guard.reset();
+               });
+  }
+}
+
+void Room::FinishAppend(uint64_t launch, Status status,
+                        std::vector<StoredOp> stored) {
   server_->AppendFinished();
-  Batch batch = std::move(queue_.front());
-  queue_.pop_front();
-  SessionPtr sender = batch.sender.lock();
+  auto it = in_flight_.find(launch);
+  std::vector<Batch> group = std::move(it->second);
+  in_flight_.erase(it);
+  if (--replicas_in_flight_[group[0].replica] == 0) {
+    replicas_in_flight_.erase(group[0].replica);
+  }
+  size_t total = 0;
+  for (const Batch& b : group) total += b.ops.size();
   Metrics& metrics = server_->metrics();
-  if (!status.ok() || stored.size() != batch.ops.size()) {
+  if (!status.ok() || stored.size() != total) {
     metrics.append_failures_total.fetch_add(1);
-    if (sender) {
-      SendError(sender, proto::kCodeStorage,
-                "operations were not stored: " + status.ToString(), batch.ref);
+    for (const Batch& b : group) {
+      if (SessionPtr sender = b.sender.lock()) {
+        SendError(sender, proto::kCodeStorage,
+                  "operations were not stored: " + status.ToString(), b.ref);
+      }
     }
     Poison("append failed: " + status.ToString());
     return;
   }
-  last_seq_ = stored.back().seq;
-  std::vector<Op> ops;
-  ops.reserve(stored.size());
-  for (StoredOp& s : stored) ops.push_back(std::move(s.op));
-  metrics.CountAcceptedOps(ops.size());
-  if (sender) {
-    sender->Send(Shared(proto::MakeAck(batch.ref, stored.front().seq,
-                                       stored.back().seq, ops.size(),
-                                       batch.duplicates)));
+  size_t at = 0;
+  for (Batch& batch : group) {
+    SessionPtr sender = batch.sender.lock();
+    const size_t n = batch.ops.size();
+    std::vector<Op> ops;
+    ops.reserve(n);
+    for (size_t k = at; k < at + n; ++k) {
+      const Op& op = stored[k].op;
+      durable_.Set(op.id.replica,
+                   std::max(durable_.Get(op.id.replica), op.LastId().counter));
+      ops.push_back(std::move(stored[k].op));
+    }
+    const uint64_t first = stored[at].seq, last = stored[at + n - 1].seq;
+    at += n;
+    last_seq_ = std::max(last_seq_, last);
+    metrics.CountAcceptedOps(n);
+    if (sender) {
+      sender->Send(Shared(proto::MakeAck(batch.ref, first, last, n,
+                                         batch.duplicates)));
+    }
+    Broadcast(Shared(proto::MakeOpsBroadcast(first, last, ops)), sender.get());
+    metrics.ObserveBroadcastLatency(
+        std::chrono::duration<double>(Clock::now() - batch.received).count());
   }
-  Broadcast(Shared(proto::MakeOpsBroadcast(stored.front().seq,
-                                           stored.back().seq, ops)),
-            sender.get());
-  metrics.ObserveBroadcastLatency(
-      std::chrono::duration<double>(Clock::now() - batch.received).count());
-  if (!queue_.empty()) {
-    StartAppend();
-    return;
-  }
-  std::vector<std::pair<SessionPtr, JoinRequest>> joins;
-  joins.swap(deferred_joins_);
-  for (auto& [session, request] : joins) {
-    DoJoin(std::move(session), std::move(request));
+  if (poisoned_) return;
+  StartAppends();
+  if (!Busy()) {
+    std::vector<std::pair<SessionPtr, JoinRequest>> joins;
+    joins.swap(deferred_joins_);
+    for (auto& [session, request] : joins) {
+      DoJoin(std::move(session), std::move(request));
+    }
   }
   MaybeUnload();
 }
@@ -469,7 +544,7 @@ void Room::Poison(const std::string& why) {
     session->OnJoinFailed();
   }
   deferred_joins_.clear();
-  if (!append_in_flight_) queue_.clear();
+  queue_.clear();
   MaybeUnload();
 }
 

@@ -5,11 +5,18 @@
 // post there and may be called from any thread. A room loads its plan from
 // the PlanStore on first use (snapshot + tail). Operation batches are
 // checked (permissions first, then causal readiness, then Replica::Apply),
-// queued, appended durably (one Append in flight at a time, on the
-// server's blocking pool) and only then acknowledged to the sender and
-// broadcast to every other member as one shared immutable buffer. A
-// session joining while appends are in flight is answered once they are
-// durable, so a client never sees an operation the server could lose.
+// queued, appended durably (PlanStore::Append on the server's blocking
+// pool) and only then acknowledged to the sender and broadcast to every
+// other member as one shared immutable buffer.
+//
+// Appends of different senders run concurrently (the store group-commits
+// them into one sync) when they are independent: a batch is launched only
+// when its sender has nothing in flight and every id its ops reference is
+// durable or the sender's own, so whatever subset of concurrent appends
+// survives a crash is causally complete. Consecutive queued batches of one
+// sender are appended together. A joining session gets the durable state
+// only (ops still in flight reach it as broadcasts), so a client never
+// sees an operation the server could lose.
 //
 // If an append fails the room stops accepting operations, closes every
 // session (1011) and is unloaded; the next join reloads the durable state.
@@ -91,6 +98,7 @@ class Room : public std::enable_shared_from_this<Room> {
   };
   struct Batch {
     std::weak_ptr<WebsocketSession> sender;
+    ReplicaId replica = 0;
     std::string ref;
     std::vector<Op> ops;
     size_t duplicates = 0;
@@ -103,15 +111,20 @@ class Room : public std::enable_shared_from_this<Room> {
   // All REQUIRE running on strand_.
   Status EnsureLoaded();
   void DoJoin(SessionPtr session, JoinRequest request);
-  void StartAppend();
-  void FinishAppend(Status status, std::vector<StoredOp> stored);
+  // Launches every queued batch that may go now (see above).
+  void StartAppends();
+  bool Launchable(const Batch& b) const;
+  void FinishAppend(uint64_t launch, Status status,
+                    std::vector<StoredOp> stored);
+  // `ops` without what is not durable yet (sliced at the boundary).
+  std::vector<Op> DurableOnly(std::vector<Op> ops) const;
   void Poison(const std::string& why);
   void SendError(const SessionPtr& s, std::string_view code,
                  std::string_view message, std::string_view ref);
   void Broadcast(const std::shared_ptr<const std::string>& msg,
                  const WebsocketSession* except);
   void MaybeUnload();
-  bool Busy() const { return append_in_flight_ || !queue_.empty(); }
+  bool Busy() const { return !in_flight_.empty() || !queue_.empty(); }
   Result<ReplicaId> ChooseReplica(const JoinRequest& request);
   std::string PresenceOf(const Member& m) const;
 
@@ -126,8 +139,13 @@ class Room : public std::enable_shared_from_this<Room> {
   std::map<WebsocketSession*, Member> members_;
   // Which user each client replica id belongs to (from the log and joins).
   std::map<ReplicaId, std::string> replica_users_;
-  std::deque<Batch> queue_;  // validated and applied, not yet durable
-  bool append_in_flight_ = false;
+  std::deque<Batch> queue_;  // validated and applied, not yet launched
+  std::map<uint64_t, std::vector<Batch>> in_flight_;  // by launch number
+  std::map<ReplicaId, int> replicas_in_flight_;
+  uint64_t next_launch_ = 1;
+  // What is durable: the replica's version minus the ops in queue_ and
+  // in_flight_. Causally closed.
+  VersionVector durable_;
   std::vector<std::pair<SessionPtr, JoinRequest>> deferred_joins_;
   std::mt19937_64 rng_;
 };

@@ -29,7 +29,7 @@ Server::Server(ServerConfig config, PlanStore* store, std::string secret)
       store_(store),
       signer_(std::move(secret)),
       ioc_(ThreadCount(config_.threads)),
-      blocking_(4) {}
+      blocking_(16) {}
 
 Server::~Server() {
   blocking_.join();

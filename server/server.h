@@ -88,7 +88,7 @@ class Server {
   TokenSigner signer_;
   Metrics metrics_;
   boost::asio::io_context ioc_;
-  boost::asio::thread_pool blocking_;
+  boost::asio::thread_pool blocking_;  // 16 threads: they mostly wait on fsync
   std::shared_ptr<Listener> listener_;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
