@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -299,8 +300,27 @@ Status RocksDbPlanStore::Append(std::string_view plan_id,
   w.stored = stored;
   std::unique_lock<std::mutex> lock(mu_);
   writers_.push_back(&w);
+  if (filling_ && writers_.size() >= expected_writers_) {
+    writers_.front()->cv.notify_one();  // the waiting leader's group is full
+  }
   while (!w.done && &w != writers_.front()) w.cv.wait(lock);
   if (w.done) return w.status;
+  if (options_.sync && writers_.size() < expected_writers_) {
+    // Group fill: the appenders the previous group just released usually
+    // come back within microseconds, while a sync takes 100 us or more;
+    // waiting briefly lets one sync cover them all instead of alternating
+    // half-full groups. Only when that many appenders were seen last time.
+    filling_ = true;
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+    while (writers_.size() < expected_writers_ &&
+           w.cv.wait_until(lock, deadline) == std::cv_status::no_timeout) {
+    }
+    filling_ = false;
+    if (writers_.size() < expected_writers_) {
+      expected_writers_ = writers_.size();  // load dropped: stop waiting
+    }
+  }
   LeadGroup(&lock);
   return w.status;
 }
@@ -394,6 +414,8 @@ void RocksDbPlanStore::LeadGroup(std::unique_lock<std::mutex>* lock) {
     w->done = true;
     if (i != 0) w->cv.notify_one();
   }
+  // Appenders seen: this group and those queued behind it.
+  expected_writers_ = std::min<size_t>(group.size() + writers_.size(), 64);
   if (!writers_.empty()) writers_.front()->cv.notify_one();
 }
 

@@ -146,6 +146,8 @@ class RocksDbPlanStore : public PlanStore {
   std::deque<Writer*> writers_;                          // guarded by mu_
   std::map<std::string, CachedPlan, std::less<>> cache_;  // guarded by mu_
   uint64_t group_commits_ = 0;                            // guarded by mu_
+  size_t expected_writers_ = 1;  // guarded by mu_; see Append
+  bool filling_ = false;         // guarded by mu_: a leader waits for more
   std::mutex snapshot_mu_;  // serializes PutSnapshot (pruning)
 };
 
