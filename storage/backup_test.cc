@@ -79,5 +79,37 @@ TEST(StorageBackupTest, BackupDuringConcurrentWritesIsConsistentPrefix) {
   }
 }
 
+TEST(StorageBackupTest, SecondaryReaderVerifiesWhileWriterRuns) {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  ChildProcess child({SAMPLAN_STORAGE_CHILD, data, "2", "10", "7"});
+  uint64_t acked = 0;
+  auto on_line = [&](const std::string&) { ++acked; };
+  for (int i = 0; i < 500 && acked < 30; ++i) {
+    ASSERT_TRUE(child.ReadLines(std::chrono::milliseconds(10), on_line));
+  }
+  for (int round = 0; round < 3; ++round) {
+    TempDir scratch;
+    RocksDbPlanStoreOptions options;
+    options.create_if_missing = false;
+    options.secondary_path = scratch.path();
+    std::unique_ptr<RocksDbPlanStore> reader;
+    Status s = RocksDbPlanStore::Open(data, options, &reader);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    for (const char* plan : {"plan0", "plan1"}) {
+      PlanVerifyReport report;
+      s = VerifyPlan(reader.get(), plan, &report);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      LoadedPlan loaded;
+      ASSERT_TRUE(reader->Load(plan, &loaded).ok());
+      EXPECT_EQ(loaded.tail.size(), report.ops);
+    }
+    // Read-only: writes fail cleanly.
+    EXPECT_FALSE(reader->CreatePlan("other", "").ok());
+    child.ReadLines(std::chrono::milliseconds(20), on_line);
+  }
+  child.Kill();
+}
+
 }  // namespace
 }  // namespace samplan

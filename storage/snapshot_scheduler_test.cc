@@ -10,6 +10,8 @@
 #include "storage/memory_plan_store.h"
 #include "storage/plan_loader.h"
 #include "storage/plan_verifier.h"
+#include "storage/rocksdb_plan_store.h"
+#include "storage/testing/temp_dir.h"
 #include "storage/testing/random_plan_editor.h"
 
 namespace samplan {
@@ -86,6 +88,46 @@ TEST(SnapshotSchedulerTest, SnapshotsAfterTimeWithCustomSource) {
   // time rule then fires after T.
   EXPECT_TRUE(Eventually([&] { return SnapshotSeq(&store, "p") == 1; }));
   EXPECT_GE(calls.load(), 1);
+}
+
+TEST(SnapshotSchedulerTest, RocksDbStoreWithConcurrentAppenders) {
+  testing_util::TempDir dir;
+  std::unique_ptr<RocksDbPlanStore> store;
+  RocksDbPlanStoreOptions options;
+  options.sync = false;
+  ASSERT_TRUE(RocksDbPlanStore::Open(dir.path() + "/db", options, &store).ok());
+  SnapshotPolicy policy;
+  policy.every_ops = 25;
+  SnapshotScheduler scheduler(store.get(), policy);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    const std::string plan = "plan" + std::to_string(t);
+    ASSERT_TRUE(store->CreatePlan(plan, "").ok());
+    threads.emplace_back([&, plan, t] {
+      RandomPlanEditor editor(100 + t, 10 + 10 * t);
+      for (int i = 0; i < 150; ++i) {
+        std::vector<StoredOp> stored;
+        Status s = store->Append(plan, editor.NextBatch(), {}, &stored);
+        if (!s.ok()) {
+          ADD_FAILURE() << s.ToString();
+          return;
+        }
+        scheduler.NoteAppended(plan, stored.back().seq);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  scheduler.SnapshotAllNow();
+  EXPECT_EQ(scheduler.stats().failed, 0u) << scheduler.stats().last_error;
+  for (const char* plan : {"plan0", "plan1"}) {
+    PlanInfo info;
+    ASSERT_TRUE(store->GetPlanInfo(plan, &info).ok());
+    EXPECT_EQ(info.snapshot_seq, info.last_seq);
+    PlanVerifyReport report;
+    Status s = VerifyPlan(store.get(), plan, &report);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_GE(report.snapshots, 1u);
+  }
 }
 
 TEST(SnapshotSchedulerTest, FailuresAreCountedNotFatal) {
