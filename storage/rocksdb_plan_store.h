@@ -8,7 +8,9 @@
 // (WriteOptions::sync) before any of them returns. An append therefore
 // returns OK only when it is on stable storage, the log of a plan has no
 // gaps even after a crash at any moment, and concurrent appenders share one
-// fdatasync. A failed write fails every append of its group and changes
+// fdatasync. When fewer appenders are queued than the last group saw, the
+// leader waits up to 50 us for the ones just released to come back, so
+// that groups stay full instead of alternating half-full. A failed write fails every append of its group and changes
 // nothing visible; RocksDB then refuses every later write (reads keep
 // working) until the store is reopened, e.g. after disk space was freed.
 //
