@@ -26,6 +26,7 @@ TEST(StorageCrashTest, AcknowledgedAppendsSurviveSigkill) {
   const std::string data = dir.path() + "/data";
   std::mt19937 rng(20261125);
   std::map<int, uint64_t> acked;  // plan index -> highest acknowledged seq
+  std::map<int, std::string> acked_chain;  // its chain value (hex)
   constexpr int kCycles = 50;
   int kills_mid_run = 0;
   for (int cycle = 0; cycle < kCycles; ++cycle) {
@@ -37,8 +38,12 @@ TEST(StorageCrashTest, AcknowledgedAppendsSurviveSigkill) {
       std::istringstream in(line);
       int plan;
       uint64_t seq;
-      ASSERT_TRUE(in >> plan >> seq) << line;
-      acked[plan] = std::max(acked[plan], seq);
+      std::string chain;
+      ASSERT_TRUE(in >> plan >> seq >> chain) << line;
+      if (seq > acked[plan]) {
+        acked[plan] = seq;
+        acked_chain[plan] = chain;
+      }
     };
     // Wait for the first acknowledgement, then kill at a random moment.
     uint64_t before = acked[0] + acked[1];
@@ -63,6 +68,13 @@ TEST(StorageCrashTest, AcknowledgedAppendsSurviveSigkill) {
       PlanInfo info;
       ASSERT_TRUE(store->GetPlanInfo(plan_id, &info).ok());
       EXPECT_GE(info.last_seq, acked[p]) << plan_id << " lost acknowledged ops";
+      if (acked[p] > 0 && !acked_chain[p].empty()) {
+        // The same chain value: every acknowledged op is there, unchanged.
+        std::vector<StoredOp> op;
+        ASSERT_TRUE(store->ReadRange(plan_id, acked[p], 1, &op).ok());
+        ASSERT_EQ(op.size(), 1u);
+        EXPECT_EQ(ChainToHex(op[0].chain), acked_chain[p]);
+      }
       LoadedPlan loaded;
       s = store->Load(plan_id, &loaded);
       ASSERT_TRUE(s.ok()) << s.ToString();
@@ -77,6 +89,7 @@ TEST(StorageCrashTest, AcknowledgedAppendsSurviveSigkill) {
       }
       // The next run continues from what is stored.
       acked[p] = info.last_seq;
+      acked_chain[p] = ChainToHex(info.head);
     }
   }
   EXPECT_EQ(kills_mid_run, kCycles);

@@ -6,7 +6,7 @@
 // "plan0" .. "plan<PLANS-1>" if missing, rebuilds each from the store and
 // then, one thread per plan, appends random valid edits forever (or
 // MAX_BATCHES per plan). After each Append returns OK it writes one line
-// "<plan index> <last seq>\n" to stdout (a single write(2), so lines from
+// "<plan index> <last seq> <its chain value in hex>\n" to stdout (a single write(2), so lines from
 // the threads never mix): every seq printed has been acknowledged.
 // Exit status 2 on a usage error, 3 on a storage error (message on stderr).
 #include <unistd.h>
@@ -46,8 +46,9 @@ void AppendForever(RocksDbPlanStore* store, int index, ReplicaId first_id,
         !s.ok()) {
       Die("append", s);
     }
-    const std::string line =
-        std::to_string(index) + " " + std::to_string(stored.back().seq) + "\n";
+    const std::string line = std::to_string(index) + " " +
+                             std::to_string(stored.back().seq) + " " +
+                             ChainToHex(stored.back().chain) + "\n";
     if (write(STDOUT_FILENO, line.data(), line.size()) !=
         static_cast<ssize_t>(line.size())) {
       std::exit(0);  // the reader went away
