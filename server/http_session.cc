@@ -18,6 +18,9 @@ namespace websocket = beast::websocket;
 HttpSession::HttpSession(asio::ip::tcp::socket&& socket, Server* server)
     : server_(server), stream_(std::move(socket)) {
   beast::error_code ec;
+  // Small messages (acks, presence, single edits) must not wait for
+  // Nagle's algorithm and the peer's delayed ACK (up to 40 ms).
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
 }
