@@ -19,19 +19,35 @@ std::string CanonicalOpBytes(const Op& op) {
   return out;
 }
 
-ChainHash NextChain(const ChainHash& previous, std::string_view op_bytes) {
-  ChainHash out{};
-  // EVP_Digest is the one-shot EVP interface; it only fails on allocation
-  // failure, which we treat as fatal like any other out-of-memory.
+namespace {
+
+// SHA-256 fetched once (an implicit fetch per digest is slow in OpenSSL 3),
+// and one digest context per thread, reused.
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+struct DigestContext {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~DigestContext() { EVP_MD_CTX_free(ctx); }
+};
+
+}  // namespace
+
+ChainHash NextChain(const ChainHash& previous, std::string_view op_bytes) {
+  thread_local DigestContext context;
+  ChainHash out{};
   unsigned int len = 0;
-  const bool ok = ctx != nullptr &&
-                  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+  EVP_MD_CTX* ctx = context.ctx;
+  // These fail only on allocation failure, which we treat as fatal like any
+  // other out-of-memory.
+  const bool ok = ctx != nullptr && Sha256Md() != nullptr &&
+                  EVP_DigestInit_ex2(ctx, Sha256Md(), nullptr) == 1 &&
                   EVP_DigestUpdate(ctx, previous.data(), previous.size()) == 1 &&
                   EVP_DigestUpdate(ctx, op_bytes.data(), op_bytes.size()) == 1 &&
                   EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 &&
                   len == out.size();
-  EVP_MD_CTX_free(ctx);
   if (!ok) {
     std::fputs("samplan: SHA-256 (OpenSSL EVP) failed\n", stderr);
     std::abort();

@@ -428,7 +428,7 @@ uint64_t RocksDbPlanStore::group_commits() const {
 
 Status RocksDbPlanStore::ReadOp(std::string_view plan_id, uint64_t seq,
                                 const rocksdb::Snapshot* snapshot,
-                                StoredOp* out, std::string* op_bytes) {
+                                StoredOp* out) {
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
   std::string value;
@@ -438,7 +438,7 @@ Status RocksDbPlanStore::ReadOp(std::string_view plan_id, uint64_t seq,
     return Status::Corruption(where + ": operation missing from the log");
   }
   SAMPLAN_RETURN_IF_ERROR(FromRocks(s, where));
-  Status d = sf::DecodeStoredOp(seq, value, out, op_bytes);
+  Status d = sf::DecodeStoredOp(seq, value, out, nullptr);
   if (!d.ok()) return Status::Corruption(where + ": " + d.message());
   return Status::OK();
 }
@@ -478,7 +478,7 @@ Status RocksDbPlanStore::Load(std::string_view plan_id, LoadedPlan* out) {
         problem = "snapshot at seq " + std::to_string(seq) + ": " + d.message();
       } else {
         StoredOp anchor;
-        Status a = ReadOp(plan_id, seq, snap.get(), &anchor, nullptr);
+        Status a = ReadOp(plan_id, seq, snap.get(), &anchor);
         if (!a.ok()) {
           problem = a.message();
         } else if (anchor.chain != snapshot_chain) {
@@ -510,7 +510,7 @@ Status RocksDbPlanStore::Load(std::string_view plan_id, LoadedPlan* out) {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, ops_));
   uint64_t expected = out->snapshot_seq + 1;
   out->tail.reserve(record.last_seq - out->snapshot_seq);
-  std::string op_bytes;
+  std::string_view op_bytes;  // into the iterator's value
   for (it->Seek(sf::SeqKey(plan_id, expected)); it->Valid(); it->Next()) {
     uint64_t seq;
     if (!sf::ParseSeqKey(ToView(it->key()), plan_id, &seq)) {
@@ -573,7 +573,7 @@ Status RocksDbPlanStore::PutSnapshot(std::string_view plan_id, uint64_t seq,
                                    std::to_string(last_seq));
   }
   StoredOp anchor;
-  SAMPLAN_RETURN_IF_ERROR(ReadOp(plan_id, seq, nullptr, &anchor, nullptr));
+  SAMPLAN_RETURN_IF_ERROR(ReadOp(plan_id, seq, nullptr, &anchor));
   rocksdb::WriteBatch batch;
   rocksdb::Status s =
       batch.Put(snapshots_, sf::SeqKey(plan_id, seq),
@@ -659,7 +659,7 @@ Status RocksDbPlanStore::ReadTimeRange(std::string_view plan_id,
   while (lo < hi) {
     const uint64_t mid = lo + (hi - lo) / 2;
     StoredOp op;
-    SAMPLAN_RETURN_IF_ERROR(ReadOp(plan_id, mid, snap.get(), &op, nullptr));
+    SAMPLAN_RETURN_IF_ERROR(ReadOp(plan_id, mid, snap.get(), &op));
     if (op.server_time_ms < from_ms) {
       lo = mid + 1;
     } else {
@@ -712,7 +712,7 @@ Status RocksDbPlanStore::ReadSnapshot(std::string_view plan_id, uint64_t seq,
   Status d = sf::DecodeSnapshotRecord(value, &chain, &bytes);
   if (!d.ok()) return Status::Corruption(where + ": " + d.message());
   StoredOp anchor;
-  SAMPLAN_RETURN_IF_ERROR(ReadOp(plan_id, seq, nullptr, &anchor, nullptr));
+  SAMPLAN_RETURN_IF_ERROR(ReadOp(plan_id, seq, nullptr, &anchor));
   if (anchor.chain != chain) {
     return Status::Corruption(where + ": chain value differs from the log's");
   }

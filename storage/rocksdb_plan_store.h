@@ -127,8 +127,7 @@ class RocksDbPlanStore : public PlanStore {
   // Newest snapshot seq of the plan (0: none), by a reverse seek.
   Status LatestSnapshotSeq(std::string_view plan_id, uint64_t* seq);
   Status ReadOp(std::string_view plan_id, uint64_t seq,
-                const rocksdb::Snapshot* snapshot, StoredOp* out,
-                std::string* op_bytes);
+                const rocksdb::Snapshot* snapshot, StoredOp* out);
   Status ReadRangeAt(std::string_view plan_id, uint64_t from_seq,
                      uint64_t last_seq, size_t limit,
                      const rocksdb::Snapshot* snapshot,

@@ -83,20 +83,24 @@ Status DecodeOpRecord(std::string_view value, ChainHash* chain,
 }
 
 Status DecodeStoredOp(uint64_t seq, std::string_view value, StoredOp* out,
-                      std::string* op_bytes) {
+                      std::string_view* op_bytes) {
   std::string_view bytes;
   SAMPLAN_RETURN_IF_ERROR(DecodeOpRecord(value, &out->chain, &bytes));
   Reader r(bytes);
   SAMPLAN_RETURN_IF_ERROR(DecodeOpFrom(&r, &out->op));
   if (!r.AtEnd()) return Status::Corruption("trailing bytes after the op");
-  if (CanonicalOpBytes(out->op) != bytes) {
+  thread_local std::string canonical;
+  canonical.clear();
+  Writer w(&canonical);
+  EncodeOpTo(out->op, &w);
+  if (canonical != bytes) {
     return Status::Corruption("op bytes are not in canonical form");
   }
   out->seq = seq;
   out->user = out->op.author.user;
   out->municipality = out->op.author.municipality;
   out->server_time_ms = out->op.author.wall_time_ms;
-  if (op_bytes != nullptr) op_bytes->assign(bytes);
+  if (op_bytes != nullptr) *op_bytes = bytes;
   return Status::OK();
 }
 

@@ -51,9 +51,9 @@ Status DecodeOpRecord(std::string_view value, ChainHash* chain,
 // Decodes a whole op record stored at `seq` into `out`, checking that the op
 // bytes are in canonical form (re-encoding gives the same bytes, so the
 // chain over the stored bytes is the chain over the op). `op_bytes`, if
-// non-null, receives the stored op bytes.
+// non-null, receives the stored op bytes (pointing into `value`).
 Status DecodeStoredOp(uint64_t seq, std::string_view value, StoredOp* out,
-                      std::string* op_bytes);
+                      std::string_view* op_bytes);
 
 // ---- "plans" values.
 struct PlanRecord {

@@ -72,7 +72,7 @@ TEST(StorageFormatTest, OpRecordRoundTripsAndIsCanonical) {
   ChainHash chain = NextChain(ChainHash{}, op_bytes);
   const std::string value = sf::EncodeOpRecord(chain, op_bytes);
   StoredOp stored;
-  std::string raw;
+  std::string_view raw;
   ASSERT_TRUE(sf::DecodeStoredOp(7, value, &stored, &raw).ok());
   EXPECT_EQ(stored.seq, 7u);
   EXPECT_EQ(stored.op, op);
