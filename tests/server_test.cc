@@ -418,3 +418,40 @@ TEST(ServerTest, HttpApiAndOriginChecks) {
 
 }  // namespace
 }  // namespace samplan::testing
+
+namespace samplan::testing {
+namespace {
+
+TEST(ServerTest, UnauthenticatedClientsAreClosedAndCliTokensWork) {
+  Fixture f;
+  ASSERT_TRUE(f.Start({"--auth-timeout", "1"})) << f.server.log();
+  WsClient idle;
+  ASSERT_TRUE(idle.Connect(f.server.port()));
+  std::optional<Json> m = idle.ReadType("error", Ms(5000));
+  ASSERT_TRUE(m);
+  EXPECT_EQ((*m)["code"], "not_authenticated");
+  EXPECT_TRUE(idle.WaitClosed(Ms(5000)));
+  EXPECT_EQ(idle.close_code(), 1008);
+  // `samplan token` mints with the same secret.
+  const std::string cmd = std::string(SAMPLAN_BINARY) +
+                          " token --user siri --municipality Råde --plan demo"
+                          " --role editor --ttl 60 --data " + f.data();
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096] = {0};
+  const size_t n = std::fread(buf, 1, sizeof(buf) - 1, p);
+  EXPECT_EQ(::pclose(p), 0);
+  std::string token(buf, n);
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  Editor e(f.server.port(), token);
+  ASSERT_TRUE(e.Open());
+  Json joined = e.Join(kPlan);
+  EXPECT_EQ(joined["type"], "joined");
+  EXPECT_EQ(joined["role"], "editor");
+  // An expired token is refused.
+  Editor old(f.server.port(), MintToken(f.data(), "x", "Moss", kPlan, Role::kAdmin, -5));
+  EXPECT_FALSE(old.Open());
+}
+
+}  // namespace
+}  // namespace samplan::testing
