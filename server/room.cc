@@ -213,7 +213,6 @@ void Room::DoJoin(SessionPtr session, JoinRequest req) {
   m.municipality = req.municipality;
   m.role = req.role;
   m.replica = *replica;
-  replica_users_.emplace(*replica, req.user);
   session->Send(Shared(proto::MakeJoined(plan_id_, RoleName(req.role), *replica,
                                          last_seq_, durable_, ops,
                                          snapshot, peers, req.ref)));
@@ -363,6 +362,9 @@ void Room::SubmitOps(SessionPtr session, std::string ref, std::vector<Op> ops,
       }
       batch.ops.push_back(std::move(op));
     }
+    // The replica id is this user's from its first accepted op on (ids
+    // that never wrote anything are not remembered).
+    if (!batch.ops.empty()) self->replica_users_.emplace(m.replica, m.user);
     if (failed_at < ops.size()) {
       const size_t rejected = ops.size() - failed_at;
       metrics.ops_rejected_total.fetch_add(rejected);

@@ -137,7 +137,8 @@ class Room : public std::enable_shared_from_this<Room> {
   std::unique_ptr<Replica> replica_;
   uint64_t last_seq_ = 0;
   std::map<WebsocketSession*, Member> members_;
-  // Which user each client replica id belongs to (from the log and joins).
+  // Which user each client replica id belongs to (from the log and from
+  // accepted ops).
   std::map<ReplicaId, std::string> replica_users_;
   std::deque<Batch> queue_;  // validated and applied, not yet launched
   std::map<uint64_t, std::vector<Batch>> in_flight_;  // by launch number

@@ -58,8 +58,8 @@ void Server::Run() {
   std::vector<std::thread> threads;
   threads.reserve(n - 1);
   for (int i = 1; i < n; ++i) threads.emplace_back([this] { ioc_.run(); });
-  // The signal set must not keep the io_context alive after Stop().
-  asio::post(ioc_, [] {});
+  // Runs until WaitForDrain stops the io_context (the signal set keeps it
+  // busy until then).
   ioc_.run();
   for (std::thread& t : threads) t.join();
   signals.cancel();
