@@ -361,7 +361,13 @@ inline bool Editor::Handle(const Json& m) {
       server_known_.Set(op.id.replica, std::max(server_known_.Get(op.id.replica),
                                                 op.LastId().counter));
     }
-    return replica_->ApplyAll(ops).ok();
+    Status applied = replica_->ApplyAll(ops);
+    if (!applied.ok()) {
+      errors_.push_back(Json{{"type", "error"},
+                             {"code", "client_apply_failed"},
+                             {"message", applied.ToString()}});
+    }
+    return applied.ok();
   }
   if (type == "ack") {
     ++acks_;

@@ -455,3 +455,135 @@ TEST(ServerTest, UnauthenticatedClientsAreClosedAndCliTokensWork) {
 
 }  // namespace
 }  // namespace samplan::testing
+
+namespace samplan::testing {
+namespace {
+
+// Every live node under the root (depth first).
+std::vector<OpId> LiveNodes(Replica& r) {
+  std::vector<OpId> out, stack = {kRootNode};
+  while (!stack.empty() && out.size() < 100000) {
+    const OpId n = stack.back();
+    stack.pop_back();
+    out.push_back(n);
+    for (OpId c : r.Children(n)) stack.push_back(c);
+  }
+  return out;
+}
+
+// One random local edit of any kind; an edit the core refuses (a move
+// into its own subtree, a kind not allowed there, ...) is simply skipped.
+void RandomEdit(Replica& r, std::mt19937& rng) {
+  const std::vector<OpId> nodes = LiveNodes(r);
+  const OpId node = nodes[rng() % nodes.size()];
+  const KindSchema* kind = r.schema().Find(r.KindOf(node));
+  if (kind == nullptr) return;
+  const int dice = rng() % 100;
+  if (dice < 35 && !kind->texts.empty()) {
+    const std::string field = *kind->texts.begin();
+    const size_t len = utf8::CountCodePoints(*r.Text(node, field));
+    const char* words[] = {"å", "Vestby ", "😀", "mål ", "ø"};
+    (void)r.InsertText(node, field, rng() % (len + 1), words[rng() % 5]);
+  } else if (dice < 45 && !kind->texts.empty()) {
+    const std::string field = *kind->texts.begin();
+    const size_t len = utf8::CountCodePoints(*r.Text(node, field));
+    if (len > 0) {
+      const size_t pos = rng() % len;
+      (void)r.DeleteText(node, field, pos, 1 + rng() % std::min<size_t>(3, len - pos));
+    }
+  } else if (dice < 60 && !kind->children.empty()) {
+    auto it = kind->children.begin();
+    std::advance(it, rng() % kind->children.size());
+    (void)r.CreateNode(node, rng() % (r.Children(node).size() + 1), *it);
+  } else if (dice < 72 && node != kRootNode) {
+    const OpId parent = nodes[rng() % nodes.size()];
+    if (r.schema().CheckChild(r.KindOf(parent), r.KindOf(node)).ok()) {
+      (void)r.MoveNode(node, parent, rng() % (r.Children(parent).size() + 1));
+    }
+  } else if (dice < 77 && node != kRootNode) {
+    (void)r.DeleteNode(node);
+  } else {
+    for (const auto& [name, type] : kind->fields) {
+      if (type == ValueType::kString && name != "owner") {
+        (void)r.SetField(node, name, FieldValue::String("v" + std::to_string(rng() % 100)));
+        break;
+      }
+      if (type == ValueType::kInt) {
+        (void)r.SetField(node, name, FieldValue::Int(rng() % 3000));
+        break;
+      }
+    }
+  }
+}
+
+TEST(ServerTest, RandomizedTreeTextAndFieldEditsConverge) {
+  Fixture f;
+  ASSERT_TRUE(f.Start()) << f.server.log();
+  constexpr int kClients = 4;
+  std::vector<std::unique_ptr<Editor>> eds;
+  for (int i = 0; i < kClients; ++i) {
+    eds.push_back(std::make_unique<Editor>(
+        f.server.port(), f.Token("admin" + std::to_string(i), "Moss", Role::kAdmin)));
+    ASSERT_TRUE(eds[i]->Open());
+    ASSERT_EQ(eds[i]->Join(kPlan)["type"], "joined");
+  }
+  const char* seed = std::getenv("SAMPLAN_SERVER_SEED");
+  std::mt19937 rng(seed != nullptr ? std::atoi(seed) : 2026);
+  constexpr int kRounds = 40;
+  size_t lost_acks = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    // Client 3 is offline for rounds 10..24 and keeps editing locally.
+    if (round == 10) {
+      // Batches not acknowledged yet lose their acks (not their ops).
+      lost_acks = eds[3]->sent_batches() - eds[3]->acks();
+      eds[3]->Disconnect();
+    }
+    if (round == 25) {
+      eds[3]->Reset(f.server.port());
+      ASSERT_TRUE(eds[3]->Open());
+      ASSERT_EQ(eds[3]->Join(kPlan)["type"], "joined");
+      ASSERT_TRUE(eds[3]->SendPending());
+    }
+    const bool offline = round >= 10 && round < 25;
+    for (int i = 0; i < kClients; ++i) {
+      const int edits = 1 + rng() % 3;
+      for (int k = 0; k < edits; ++k) RandomEdit(eds[i]->replica(), rng);
+      if (i == 3 && offline) continue;
+      ASSERT_TRUE(eds[i]->SendPending());
+    }
+    for (int i = 0; i < kClients; ++i) {
+      if (i == 3 && offline) continue;
+      eds[i]->Pump(Ms(rng() % 3 == 0 ? 20 : 1));
+    }
+  }
+  // Client 3 may have lost acks when it dropped its connection; the
+  // others get one ack per batch.
+  for (int i = 0; i < kClients; ++i) {
+    Editor& e = *eds[i];
+    const size_t lost = i == 3 ? lost_acks : 0;
+    e.PumpUntil([&] { return e.acks() + e.errors().size() + lost >= e.sent_batches(); },
+                Ms(15000));
+    ASSERT_TRUE(e.errors().empty()) << e.errors()[0].dump();
+    ASSERT_GE(e.acks() + lost, e.sent_batches()) << "client " << i << "\n" << f.server.log();
+  }
+  Editor late(f.server.port(), f.Token("late", "Våler", Role::kViewer));
+  ASSERT_TRUE(late.Open());
+  ASSERT_EQ(late.Join(kPlan)["type"], "joined");
+  const std::string expected = late.replica().CanonicalDump();
+  for (auto& e : eds) {
+    ASSERT_TRUE(e->PumpUntil(
+        [&] { return e->replica().version() == late.replica().version(); }, Ms(15000)));
+    EXPECT_EQ(e->replica().CanonicalDump(), expected);
+    EXPECT_TRUE(e->replica().CheckInvariants().ok());
+  }
+  // And the server has the same after a restart.
+  EXPECT_EQ(f.server.Signal(SIGTERM, Ms(15000)), 0);
+  ASSERT_TRUE(f.Start()) << f.server.log();
+  Editor after(f.server.port(), f.Token("after", "Våler", Role::kViewer));
+  ASSERT_TRUE(after.Open());
+  ASSERT_EQ(after.Join(kPlan)["type"], "joined");
+  EXPECT_EQ(after.replica().CanonicalDump(), expected);
+}
+
+}  // namespace
+}  // namespace samplan::testing
