@@ -9,6 +9,7 @@
 #include "server/permissions.h"
 #include "server/server.h"
 #include "server/websocket_session.h"
+#include "storage/snapshot_scheduler.h"
 
 namespace samplan {
 
@@ -107,6 +108,24 @@ std::string Room::PresenceOf(const Member& m) const {
       m.typing));
 }
 
+Status Room::FindReplicaOwner(ReplicaId id, std::string* owner) {
+  constexpr size_t kPage = 4096;
+  for (uint64_t from = 1; from <= last_seq_; from += kPage) {
+    std::vector<StoredOp> page;
+    SAMPLAN_RETURN_IF_ERROR(
+        server_->store()->ReadRange(plan_id_, from, kPage, &page));
+    for (const StoredOp& s : page) {
+      if (s.op.id.replica == id) {
+        *owner = s.user;
+        return Status::OK();
+      }
+    }
+    if (page.size() < kPage) break;
+  }
+  return Status::NotFound("replica " + std::to_string(id) +
+                          " has no operation in the log");
+}
+
 Result<ReplicaId> Room::ChooseReplica(const JoinRequest& req) {
   auto in_use = [&](ReplicaId id) {
     for (const auto& [ptr, m] : members_) {
@@ -129,8 +148,15 @@ Result<ReplicaId> Room::ChooseReplica(const JoinRequest& req) {
                                      " belongs to another user");
     }
     if (it == replica_users_.end() && replica_->version().Get(id) != 0) {
-      return Status::InvalidArgument("replica " + std::to_string(id) +
-                                     " has history of unknown ownership");
+      // Its ops are older than the snapshot the room was loaded from: the
+      // author of its first op in the log owns it.
+      std::string owner;
+      SAMPLAN_RETURN_IF_ERROR(FindReplicaOwner(id, &owner));
+      replica_users_.emplace(id, owner);
+      if (owner != req.user) {
+        return Status::InvalidArgument("replica " + std::to_string(id) +
+                                       " belongs to another user");
+      }
     }
     return id;
   }
@@ -519,6 +545,9 @@ void Room::FinishAppend(uint64_t launch, Status status,
     Broadcast(Shared(proto::MakeOpsBroadcast(first, last, ops)), sender.get());
     metrics.ObserveBroadcastLatency(
         std::chrono::duration<double>(Clock::now() - batch.received).count());
+  }
+  if (SnapshotScheduler* snapshots = server_->snapshots()) {
+    snapshots->NoteAppended(plan_id_, last_seq_);
   }
   if (poisoned_) return;
   StartAppends();

@@ -126,6 +126,9 @@ class Room : public std::enable_shared_from_this<Room> {
   void MaybeUnload();
   bool Busy() const { return !in_flight_.empty() || !queue_.empty(); }
   Result<ReplicaId> ChooseReplica(const JoinRequest& request);
+  // The user who wrote `id`'s first op (a blocking scan of the log; only
+  // for replicas whose history is older than the loaded snapshot).
+  Status FindReplicaOwner(ReplicaId id, std::string* owner);
   std::string PresenceOf(const Member& m) const;
 
   Server* server_;

@@ -16,6 +16,7 @@
 #include "server/server.h"
 #include "server/server_config.h"
 #include "storage/rocksdb_plan_store.h"
+#include "storage/snapshot_scheduler.h"
 
 namespace samplan {
 
@@ -125,6 +126,10 @@ int RunServeCommand(std::span<const std::string_view> args) {
       ok = ParseNumber(v, &cfg.send_queue_limit) && cfg.send_queue_limit >= 1;
     } else if (a == "--send-queue-bytes") {
       ok = ParseNumber(v, &cfg.send_queue_bytes) && cfg.send_queue_bytes >= 1024;
+    } else if (a == "--snapshot-every") {
+      ok = ParseNumber(v, &cfg.snapshot_every_ops);
+    } else if (a == "--snapshot-interval") {
+      ok = ParseNumber(v, &cfg.snapshot_every_s) && cfg.snapshot_every_s >= 1;
     } else if (a == "--max-connections") {
       ok = ParseNumber(v, &cfg.max_connections) && cfg.max_connections >= 1;
     } else {
@@ -169,7 +174,15 @@ int RunServeCommand(std::span<const std::string_view> args) {
                 cfg.data_dir.c_str());
   }
   const bool demo = cfg.demo;
+  std::unique_ptr<SnapshotScheduler> snapshots;
+  if (cfg.snapshot_every_ops > 0) {
+    SnapshotPolicy policy;
+    policy.every_ops = cfg.snapshot_every_ops;
+    policy.every = std::chrono::seconds(cfg.snapshot_every_s);
+    snapshots = std::make_unique<SnapshotScheduler>(store.get(), policy);
+  }
   Server server(cfg, store.get(), secret);
+  server.set_snapshots(snapshots.get());
   if (Status s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "samplan serve: %s\n", s.ToString().c_str());
     return kExitUsage;

@@ -38,6 +38,8 @@ inline constexpr char kServeUsage[] =
     "                         disconnected (1024)\n"
     "  --send-queue-bytes N   queued bytes before that (67108864)\n"
     "  --max-connections N    (10000)\n"
+    "  --snapshot-every N     snapshot a plan after N new ops (1000; 0 = never)\n"
+    "  --snapshot-interval S  or S seconds after its first new op (60)\n"
     "  --no-demo              no demo plan, users or demo login\n"
     "  --no-sync              do not fsync appends (survives a crash of the\n"
     "                         process, not of the machine)\n"

@@ -36,6 +36,7 @@ namespace samplan {
 
 class Listener;
 class Room;
+class SnapshotScheduler;
 class WebsocketSession;
 
 class Server {
@@ -62,6 +63,10 @@ class Server {
   Metrics& metrics() { return metrics_; }
   boost::asio::io_context& io_context() { return ioc_; }
   boost::asio::thread_pool& blocking_pool() { return blocking_; }
+  // Optional (nullptr: no snapshots): told after every durable append.
+  // Must outlive the server. REQUIRES: set before Start().
+  void set_snapshots(SnapshotScheduler* s) { snapshots_ = s; }
+  SnapshotScheduler* snapshots() const { return snapshots_; }
 
   // The room of `plan`, created (not yet loaded) when not open. Every
   // Acquire must be paired with one ReleaseRoom.
@@ -90,6 +95,7 @@ class Server {
   boost::asio::io_context ioc_;
   boost::asio::thread_pool blocking_;  // 16 threads: they mostly wait on fsync
   std::shared_ptr<Listener> listener_;
+  SnapshotScheduler* snapshots_ = nullptr;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> next_session_{1};

@@ -35,6 +35,10 @@ struct ServerConfig {
   bool demo = true;   // create the demo plan and users in an empty dir
   bool sync = true;   // durable appends (fsync before ack)
   int shutdown_grace_s = 10;
+  // Background snapshots (storage/snapshot_scheduler.h): after this many
+  // new ops, or this long after the first new op. 0 ops: no snapshots.
+  uint64_t snapshot_every_ops = 1000;
+  int snapshot_every_s = 60;
 };
 
 }  // namespace samplan

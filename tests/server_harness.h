@@ -132,6 +132,7 @@ class Editor {
   size_t sent_batches() const { return sent_batches_; }
   const std::vector<Json>& errors() const { return errors_; }
   size_t ops_messages() const { return ops_messages_; }
+  size_t snapshots() const { return snapshots_; }  // joins answered so
   std::vector<Json>& presence() { return presence_; }
   uint64_t replica_id() const { return replica_id_; }
   void Disconnect() { ws_->CloseNow(); }
@@ -154,6 +155,7 @@ class Editor {
   size_t acks_ = 0;
   size_t sent_batches_ = 0;
   size_t ops_messages_ = 0;
+  size_t snapshots_ = 0;
   std::vector<Json> errors_;
   std::vector<Json> presence_;
 };

@@ -311,6 +311,29 @@ inline Json Editor::Join(const std::string& plan, Ms timeout) {
       continue;
     }
     replica_id_ = (*m)["replica"].get<uint64_t>();
+    if (m->contains("snapshot")) {
+      // Load the snapshot; keep this replica's own ops it does not have.
+      std::string bytes;
+      if (!protocol::Base64Decode((*m)["snapshot"].get<std::string>(), &bytes).ok()) {
+        return Json{{"type", "error"}, {"code", "test_bad_snapshot"}};
+      }
+      Result<std::unique_ptr<Replica>> loaded = Replica::DecodeSnapshot(bytes, replica_id_);
+      if (!loaded.ok()) return Json{{"type", "error"}, {"code", "test_bad_snapshot"}};
+      std::vector<Op> mine;
+      if (replica_) {
+        std::vector<Op> all;
+        if (replica_->OpsSince((*loaded)->version(), &all).ok()) {
+          for (Op& op : all) {
+            if (op.id.replica == replica_id_) mine.push_back(std::move(op));
+          }
+        }
+      }
+      replica_ = std::move(*loaded);
+      if (!replica_->ApplyAll(mine).ok()) {
+        return Json{{"type", "error"}, {"code", "test_apply_failed"}};
+      }
+      ++snapshots_;
+    }
     if (!replica_) replica_ = std::make_unique<Replica>(replica_id_);
     std::vector<Op> ops;
     if (m->contains("ops")) {

@@ -587,3 +587,47 @@ TEST(ServerTest, RandomizedTreeTextAndFieldEditsConverge) {
 
 }  // namespace
 }  // namespace samplan::testing
+
+namespace samplan::testing {
+namespace {
+
+TEST(ServerTest, PlansReloadFromSnapshotsAndNewClientsGetOne) {
+  Fixture f;
+  ASSERT_TRUE(f.Start({"--snapshot-every", "20", "--snapshot-interval", "1"}))
+      << f.server.log();
+  const std::string token = f.Token("anne", "Moss", Role::kEditor);
+  Editor e(f.server.port(), token);
+  ASSERT_TRUE(e.Open());
+  ASSERT_EQ(e.Join(kPlan)["type"], "joined");
+  const OpId goal = FirstGoal(e.replica());
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(e.Edit([&](Replica& r) {
+      return r.SetField(goal, "target_year", FieldValue::Int(2000 + i));
+    }));
+  }
+  ASSERT_TRUE(e.PumpUntil([&] { return e.acks() == 40; }, Ms(10000)));
+  // Let the scheduler write the snapshot (bounded wait), then restart.
+  std::this_thread::sleep_for(Ms(1500));
+  EXPECT_EQ(f.server.Signal(SIGTERM, Ms(15000)), 0);
+  ASSERT_TRUE(f.Start({"--snapshot-every", "20"})) << f.server.log();
+  Editor fresh(f.server.port(), f.Token("vera", "Våler", Role::kViewer));
+  ASSERT_TRUE(fresh.Open());
+  ASSERT_EQ(fresh.Join(kPlan)["type"], "joined");
+  EXPECT_EQ(fresh.snapshots(), 1u) << "the room was loaded from a snapshot";
+  EXPECT_EQ(fresh.replica().CanonicalDump(), e.replica().CanonicalDump());
+  // The old client resumes with its version: it gets ops, not a snapshot,
+  // and both keep converging.
+  e.Reset(f.server.port());
+  ASSERT_TRUE(e.Open());
+  Json ej = e.Join(kPlan);
+  ASSERT_EQ(ej["type"], "joined") << ej.dump();
+  EXPECT_EQ(e.snapshots(), 0u);
+  ASSERT_TRUE(e.Edit([&](Replica& r) { return r.InsertText(goal, "title", 0, "S "); }));
+  ASSERT_TRUE(e.PumpUntil([&] { return e.acks() == 41; }, Ms(10000)));
+  ASSERT_TRUE(fresh.PumpUntil(
+      [&] { return fresh.replica().version() == e.replica().version(); }, Ms(10000)));
+  EXPECT_EQ(fresh.replica().CanonicalDump(), e.replica().CanonicalDump());
+}
+
+}  // namespace
+}  // namespace samplan::testing
