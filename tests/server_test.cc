@@ -631,3 +631,33 @@ TEST(ServerTest, PlansReloadFromSnapshotsAndNewClientsGetOne) {
 
 }  // namespace
 }  // namespace samplan::testing
+
+namespace samplan::testing {
+namespace {
+
+TEST(ServerTest, IdleAndInvalidUtf8ConnectionsAreClosed) {
+  Fixture f;
+  ASSERT_TRUE(f.Start({"--idle-timeout", "1"})) << f.server.log();
+  const std::string token = f.Token("vera", "Våler", Role::kViewer);
+  // A client that answers pings (it is reading) stays.
+  WsClient alive;
+  ASSERT_TRUE(alive.Connect(f.server.port(), "", token));
+  // One that never reads is closed by the idle timeout (no pong).
+  WsClient silent;
+  ASSERT_TRUE(silent.Connect(f.server.port(), "", token));
+  alive.Read(Ms(2500));  // nothing arrives but pings, answered while reading
+  EXPECT_FALSE(alive.closed());
+  std::this_thread::sleep_for(Ms(500));
+  EXPECT_TRUE(silent.WaitClosed(Ms(3000)));
+  // Invalid UTF-8 in a text frame: closed with 1007 as RFC 6455 requires.
+  WsClient bad;
+  ASSERT_TRUE(bad.Connect(f.server.port(), "", token));
+  bad.SendText(std::string("{\"v\":1,\"type\":\"ping\",\"ref\":\"\xc3\x28\"}"));
+  EXPECT_TRUE(bad.WaitClosed(Ms(3000)));
+  EXPECT_EQ(bad.close_code(), 1007);
+  ASSERT_TRUE(alive.Send(Json{{"v", 1}, {"type", "ping"}, {"ref", "still"}}));
+  EXPECT_TRUE(alive.ReadType("pong", Ms(2000)));
+}
+
+}  // namespace
+}  // namespace samplan::testing
