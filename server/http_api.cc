@@ -130,6 +130,42 @@ void HandleHttpRequest(Server* server, const HttpRequest& req,
                 "no demo user '" + user + "'"));
     return;
   }
+  if (path == "/api/plans" && req.method() == http::verb::post) {
+    std::string error;
+    std::optional<Claims> claims = BearerClaims(server, req, &error);
+    if (!claims) {
+      reply(Error(req, http::status::unauthorized, "not_authenticated",
+                  error.empty() ? "Authorization: Bearer <token> required"
+                                : error));
+      return;
+    }
+    Json body = Json::parse(req.body(), nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("id") ||
+        !body["id"].is_string() ||
+        (body.contains("title") && !body["title"].is_string())) {
+      reply(Error(req, http::status::bad_request, "bad_request",
+                  "expected {\"id\": \"plan-id\", \"title\": \"...\"}"));
+      return;
+    }
+    const std::string id = body["id"].get<std::string>();
+    const std::string title = body.value("title", "");
+    std::optional<Role> role = claims->RoleFor(id);
+    if (!role || *role != Role::kAdmin) {
+      reply(Error(req, http::status::forbidden, "forbidden",
+                  "only an admin of the plan (or of \"*\") may create it"));
+      return;
+    }
+    Status s = server->store()->CreatePlan(id, title);
+    if (!s.ok()) {
+      const bool exists = s.code() == Status::Code::kFailedPrecondition;
+      reply(Error(req, exists ? http::status::conflict : http::status::bad_request,
+                  exists ? "plan_exists" : "bad_request", s.message()));
+      return;
+    }
+    reply(Make(req, http::status::created,
+               protocol::Dump({{"id", id}, {"title", title}, {"seq", 0}})));
+    return;
+  }
   if (path == "/api/plans" || path.starts_with("/api/plans/")) {
     if (!get) {
       reply(Error(req, http::status::method_not_allowed, "method_not_allowed",

@@ -3,6 +3,7 @@
 //   GET  /healthz              "ok"
 //   GET  /metrics              Prometheus text format
 //   GET  /api/plans            plans the bearer token may see
+//   POST /api/plans            {"id", "title"}: create an empty plan (admins)
 //   GET  /api/plans/{id}       a plan's current state as JSON
 //   POST /api/demo-login       {"user": "ola"} -> a token for a demo account
 //

@@ -402,6 +402,23 @@ TEST(ServerTest, HttpApiAndOriginChecks) {
   const std::string other = MintToken(f.data(), "x", "Moss", "other", Role::kAdmin);
   EXPECT_EQ(Json::parse(HttpRequest(port, "GET", "/api/plans", other).second)["plans"].size(), 0u);
   EXPECT_EQ(HttpRequest(port, "GET", "/api/plans/demo", other).first, 404);
+  // Creating a plan: admins only; then it can be joined and edited.
+  const std::string admin = MintToken(f.data(), "kari", "Moss", "*", Role::kAdmin);
+  EXPECT_EQ(HttpRequest(port, "POST", "/api/plans", f.Token("ola", "Vestby", Role::kEditor),
+                        R"({"id":"demo2"})").first, 403);
+  EXPECT_EQ(HttpRequest(port, "POST", "/api/plans", admin, R"({"id":"bad id"})").first, 400);
+  EXPECT_EQ(HttpRequest(port, "POST", "/api/plans", admin,
+                        R"({"id":"vestby-2027","title":"Vestby 2027"})").first, 201);
+  EXPECT_EQ(HttpRequest(port, "POST", "/api/plans", admin, R"({"id":"vestby-2027"})").first,
+            409);
+  {
+    Editor e(port, admin);
+    ASSERT_TRUE(e.Open());
+    ASSERT_EQ(e.Join("vestby-2027")["type"], "joined");
+    ASSERT_TRUE(e.Edit([](Replica& r) { return r.CreateNode(kRootNode, 0, "goal").status(); }));
+    ASSERT_TRUE(e.PumpUntil([&] { return e.acks() == 1; }, Ms(5000)));
+  }
+  EXPECT_EQ(Json::parse(HttpRequest(port, "GET", "/api/plans", admin).second)["plans"].size(), 2u);
   auto [s2, login] = HttpRequest(port, "POST", "/api/demo-login", "", R"({"user":"ola"})");
   ASSERT_EQ(s2, 200);
   const std::string token = Json::parse(login)["token"];
