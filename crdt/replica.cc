@@ -680,6 +680,21 @@ bool Replica::Ready(const Op& op) const {
   for (const OpId& dep : op.deps) {
     if (!version_.Includes(dep)) return false;
   }
+  // Every id the op refers to must be known too, even when the author did
+  // not list it as a dependency: otherwise the outcome would depend on
+  // delivery (or storage) order. Known-but-wrong ids are rejected later.
+  for (const OpId& ref : {op.node, op.parent, op.left, op.right, op.target,
+                          op.column}) {
+    if (!version_.Includes(ref)) return false;
+  }
+  for (const OpId& ref : op.supersedes) {
+    if (!version_.Includes(ref)) return false;
+  }
+  for (const IdSpan& span : op.spans) {
+    if (!version_.Includes(OpId{span.replica, span.counter + span.length - 1})) {
+      return false;
+    }
+  }
   return true;
 }
 

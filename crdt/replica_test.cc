@@ -206,7 +206,7 @@ TEST(ReplicaTest, ReportsHeldBackOpsThatTurnOutInvalid) {
   bad.node = n;
   bad.name = "body";
   bad.text = "x";
-  bad.left = OpId{1, 50};
+  bad.left = ops[0].id;  // known once it arrives, but not a character
   ASSERT_TRUE(b.Apply(bad).ok());  // held back: its dependency is missing
   EXPECT_EQ(b.pending_count(), 1u);
   ASSERT_TRUE(b.Apply(ops[0]).ok());
@@ -216,6 +216,27 @@ TEST(ReplicaTest, ReportsHeldBackOpsThatTurnOutInvalid) {
   EXPECT_EQ(errors[0].code(), Status::Code::kNotFound);
   EXPECT_TRUE(b.TakePendingErrors().empty());
   EXPECT_EQ(*b.Text(n, "body"), "");
+}
+
+TEST(ReplicaTest, HoldsBackOpsReferringToUnknownIdsWithoutListingThem) {
+  Replica a(1), b(2), c(3);
+  OpId n = *a.CreateNode(kRootNode, 0, "text_block");
+  ASSERT_TRUE(a.InsertText(n, "body", 0, "ab").ok());
+  std::vector<Op> ops;
+  ASSERT_TRUE(a.OpsSince(VersionVector(), &ops).ok());
+  ASSERT_TRUE(c.ApplyAll(ops).ok());
+  // c types after a's characters but claims to depend only on the create.
+  ASSERT_TRUE(c.InsertText(n, "body", 2, "c").ok());
+  std::vector<Op> mine;
+  ASSERT_TRUE(c.OpsSince(a.version(), &mine).ok());
+  ASSERT_EQ(mine.size(), 1u);
+  mine[0].deps = {ops[0].id};
+  ASSERT_TRUE(b.Apply(ops[0]).ok());
+  ASSERT_TRUE(b.Apply(mine[0]).ok());  // its origin has not arrived: held
+  EXPECT_EQ(b.pending_count(), 1u);
+  ASSERT_TRUE(b.Apply(ops[1]).ok());
+  EXPECT_EQ(b.pending_count(), 0u);
+  EXPECT_EQ(*b.Text(n, "body"), "abc");
 }
 
 TEST(ReplicaTest, RejectsInconsistentRemoteOps) {
@@ -232,7 +253,7 @@ TEST(ReplicaTest, RejectsInconsistentRemoteOps) {
   op.node = n;
   op.name = "title";
   op.text = "x";
-  op.left = OpId{1, 99};  // unknown origin
+  op.left = goal;  // a known id that is not a character of the text
   EXPECT_EQ(b.Apply(op).code(), Status::Code::kNotFound);
   op.left = kNullId;
   op.name = "nonexistent";
