@@ -29,6 +29,7 @@
 #include "crdt/ids.h"
 #include "crdt/op.h"
 #include "crdt/status.h"
+#include "protocol/base64.h"
 #include "crdt/value.h"
 #include "crdt/version_vector.h"
 
@@ -63,9 +64,6 @@ Json OpsToJson(const std::vector<Op>& ops, bool with_author = true);
 Status OpsFromJson(const Json& j, std::string_view path, size_t max_ops,
                    std::vector<Op>* out);
 
-// Standard base64 (RFC 4648, with padding), for snapshots in JSON.
-std::string Base64Encode(std::string_view bytes);
-Status Base64Decode(std::string_view text, std::string* out);
 
 }  // namespace samplan::protocol
 

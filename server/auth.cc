@@ -12,63 +12,19 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "protocol/base64.h"
+
 namespace samplan {
 namespace {
 
 using Json = nlohmann::json;
 
-constexpr char kB64Url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 std::string B64UrlEncode(std::string_view in) {
-  std::string out;
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    const uint32_t v =
-        (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += kB64Url[v >> 18];
-    out += kB64Url[(v >> 12) & 63];
-    out += kB64Url[(v >> 6) & 63];
-    out += kB64Url[v & 63];
-  }
-  const size_t rest = in.size() - i;
-  if (rest > 0) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    if (rest == 2) v |= uint8_t(in[i + 1]) << 8;
-    out += kB64Url[v >> 18];
-    out += kB64Url[(v >> 12) & 63];
-    if (rest == 2) out += kB64Url[(v >> 6) & 63];
-  }
-  return out;
+  return protocol::Base64Encode(in, protocol::Base64Variant::kUrl);
 }
 
 bool B64UrlDecode(std::string_view in, std::string* out) {
-  out->clear();
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int d;
-    if (c >= 'A' && c <= 'Z') {
-      d = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      d = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      d = c - '0' + 52;
-    } else if (c == '-') {
-      d = 62;
-    } else if (c == '_') {
-      d = 63;
-    } else {
-      return false;
-    }
-    acc = (acc << 6) | d;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return bits < 6;  // a lone trailing character is not valid
+  return protocol::Base64Decode(in, out, protocol::Base64Variant::kUrl).ok();
 }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
