@@ -88,6 +88,8 @@ class WsClient {
   bool closed() const { return closed_; }
   // Close code sent by the server (when closed_).
   int close_code() const { return close_code_; }
+  // Why the last read failed (empty while open), for test messages.
+  std::string close_error() const { return read_ec_.message(); }
   // Waits until the connection is closed (reading and discarding).
   bool WaitClosed(Ms timeout);
   std::vector<Json>& skipped() { return skipped_; }
