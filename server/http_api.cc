@@ -47,6 +47,16 @@ const std::vector<DemoAccount>& DemoAccounts() {
   return kAccounts;
 }
 
+Claims DemoClaims(const DemoAccount& account) {
+  Claims c;
+  c.user = account.user;
+  c.municipality = account.municipality;
+  c.plans["*"] = account.role;
+  c.issued_s = NowSeconds();
+  c.expires_s = c.issued_s + 12 * 3600;
+  return c;
+}
+
 bool OriginAllowed(std::string_view origin,
                    const std::vector<std::string>& allowed) {
   if (origin.empty()) return true;
@@ -77,6 +87,20 @@ std::optional<Claims> BearerClaims(Server* server, const HttpRequest& req,
   if (!s.ok()) {
     *error = s.message();
     return std::nullopt;
+  }
+  return claims;
+}
+
+// The caller's claims, or nullopt after replying 401 naming what is wrong.
+std::optional<Claims> RequireClaims(
+    Server* server, const HttpRequest& req,
+    const std::function<void(HttpResponse)>& reply) {
+  std::string error;
+  std::optional<Claims> claims = BearerClaims(server, req, &error);
+  if (!claims) {
+    reply(Error(req, http::status::unauthorized, "not_authenticated",
+                error.empty() ? "Authorization: Bearer <token> required"
+                              : error));
   }
   return claims;
 }
@@ -112,12 +136,7 @@ void HandleHttpRequest(Server* server, const HttpRequest& req,
     const std::string user = body["user"].get<std::string>();
     for (const DemoAccount& a : DemoAccounts()) {
       if (a.user != user) continue;
-      Claims c;
-      c.user = a.user;
-      c.municipality = a.municipality;
-      c.plans["*"] = a.role;
-      c.issued_s = NowSeconds();
-      c.expires_s = c.issued_s + 12 * 3600;
+      const Claims c = DemoClaims(a);
       Json out = {{"token", server->signer().Mint(c)},
                   {"user", a.user},
                   {"municipality", a.municipality},
@@ -131,14 +150,8 @@ void HandleHttpRequest(Server* server, const HttpRequest& req,
     return;
   }
   if (path == "/api/plans" && req.method() == http::verb::post) {
-    std::string error;
-    std::optional<Claims> claims = BearerClaims(server, req, &error);
-    if (!claims) {
-      reply(Error(req, http::status::unauthorized, "not_authenticated",
-                  error.empty() ? "Authorization: Bearer <token> required"
-                                : error));
-      return;
-    }
+    std::optional<Claims> claims = RequireClaims(server, req, reply);
+    if (!claims) return;
     Json body = Json::parse(req.body(), nullptr, false);
     if (body.is_discarded() || !body.is_object() || !body.contains("id") ||
         !body["id"].is_string() ||
@@ -172,14 +185,8 @@ void HandleHttpRequest(Server* server, const HttpRequest& req,
                   "only GET"));
       return;
     }
-    std::string error;
-    std::optional<Claims> claims = BearerClaims(server, req, &error);
-    if (!claims) {
-      reply(Error(req, http::status::unauthorized, "not_authenticated",
-                  error.empty() ? "Authorization: Bearer <token> required"
-                                : error));
-      return;
-    }
+    std::optional<Claims> claims = RequireClaims(server, req, reply);
+    if (!claims) return;
     if (path == "/api/plans") {
       std::vector<PlanInfo> plans;
       Status s = server->store()->ListPlans(&plans);

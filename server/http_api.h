@@ -54,6 +54,8 @@ struct DemoAccount {
   Role role;
 };
 const std::vector<DemoAccount>& DemoAccounts();
+// The claims of a demo account's token: every plan, its role, 12 hours.
+Claims DemoClaims(const DemoAccount& account);
 
 }  // namespace samplan
 

@@ -18,6 +18,7 @@
 
 #include "crdt/status.h"
 #include "crdt/replica.h"
+#include "server/cli.h"
 #include "server/demo_plan.h"
 #include "server/replay.h"
 #include "server/serve_command.h"
@@ -27,11 +28,8 @@
 namespace samplan {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
-using Args = std::span<const std::string_view>;
+using Args = CommandArgs;
 
 struct Command {
   std::string_view name;

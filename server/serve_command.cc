@@ -9,6 +9,7 @@
 
 #include "crdt/replica.h"
 #include "server/auth.h"
+#include "server/cli.h"
 #include "server/demo_plan.h"
 #include "server/event_log.h"
 #include "server/http_api.h"
@@ -22,9 +23,6 @@ namespace samplan {
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 constexpr char kDemoPlan[] = "demo";
 // The replica id the demo plan is written as (ids below 2^32 are reserved
 // for the server; kServerReplica is the rooms' own id).
@@ -197,12 +195,7 @@ int RunServeCommand(std::span<const std::string_view> args) {
     std::printf("demo accounts (tokens valid 12 h; or POST /api/demo-login "
                 "{\"user\": NAME}):\n");
     for (const DemoAccount& a : DemoAccounts()) {
-      Claims c;
-      c.user = a.user;
-      c.municipality = a.municipality;
-      c.plans["*"] = a.role;
-      c.issued_s = NowSeconds();
-      c.expires_s = c.issued_s + 12 * 3600;
+      const Claims c = DemoClaims(a);
       std::printf("  %-5s %-8s %-22s %s\n", a.user.c_str(), RoleName(a.role),
                   a.municipality.c_str(), signer.Mint(c).c_str());
     }

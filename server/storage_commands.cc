@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "crdt/op.h"
+#include "server/cli.h"
 #include "storage/backup.h"
 #include "storage/plan_verifier.h"
 #include "storage/rocksdb_plan_store.h"
@@ -20,11 +21,8 @@
 namespace samplan {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
-using Args = std::span<const std::string_view>;
+using Args = CommandArgs;
 
 int Usage(const char* command, const std::string& message) {
   std::fprintf(stderr, "samplan %s: %s (see `samplan help %s`)\n", command,
