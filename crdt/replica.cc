@@ -331,12 +331,8 @@ Status Replica::InsertText(OpId node, std::string_view field, size_t pos,
   if (!found.ok()) return found.status();
   TextSequence* text = *found;
   if (utf8.empty()) return Status::InvalidArgument("no text to insert");
-  SAMPLAN_RETURN_IF_ERROR(utf8::Validate(utf8));
-  scratch_.clear();
-  {
-    Result<std::u32string> chars = utf8::Decode(utf8);
-    scratch_ = std::move(*chars);
-  }
+  Result<std::u32string> chars = utf8::Decode(utf8);  // validates too
+  if (!chars.ok()) return chars.status();
   if (pos > text->size()) {
     return Status::OutOfRange("text position " + std::to_string(pos) +
                               " is past the end of '" + std::string(field) +
@@ -345,13 +341,13 @@ Status Replica::InsertText(OpId node, std::string_view field, size_t pos,
   }
   const OpId first{id_, version_.Get(id_) + 1};
   OpId left, right;
-  SAMPLAN_RETURN_IF_ERROR(text->LocalInsert(pos, scratch_, first, &left, &right));
+  SAMPLAN_RETURN_IF_ERROR(text->LocalInsert(pos, *chars, first, &left, &right));
   // Typing right after our own previous keystroke extends the logged op.
   Op* tail = ExtendableTail(OpKind::kInsertText, node, field);
   if (tail != nullptr && left == OpId{id_, first.counter - 1} &&
       right == tail->right) {
     tail->text.append(utf8);
-    AdvanceLocal(scratch_.size());
+    AdvanceLocal(chars->size());
     return Status::OK();
   }
   Op op = NewLocalOp(OpKind::kInsertText);
@@ -760,7 +756,7 @@ void Replica::DrainPending() {
       }
       Op ready = op.id.counter <= known
                      ? SliceOpFrom(op, known + 1 - op.id.counter)
-                     : op;
+                     : std::move(pending_[i]);
       pending_.erase(pending_.begin() + i);
       // An invalid held-back op is dropped: it can never become valid.
       Status s = ApplyReady(ready);

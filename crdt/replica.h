@@ -228,7 +228,6 @@ class Replica {
     uint64_t epoch = 0;  // 0: nothing cached
     TextSequence* text = nullptr;
   } edit_cache_;
-  std::u32string scratch_;  // decoded text of the current local insert
   std::vector<IdSpan> spans_scratch_;
 };
 
