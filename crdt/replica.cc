@@ -497,13 +497,11 @@ Status Replica::Validate(const Op& op) const {
       SAMPLAN_RETURN_IF_ERROR(schema_.CheckText(*kind, op.name));
       const TextSequence* text = TextOf(op.node, op.name);
       for (const IdSpan& span : op.spans) {
-        for (uint64_t i = 0; i < span.length; ++i) {
-          const OpId id = span.At(i);
-          if (text == nullptr || !text->Contains(id)) {
-            return Status::NotFound("character " + id.ToString() +
-                                    " is not in text '" + op.name + "' of " +
-                                    op.node.ToString());
-          }
+        if (text == nullptr || !text->ContainsSpan(span)) {
+          return Status::NotFound(
+              "characters " + OpId{span.replica, span.counter}.ToString() +
+              " +" + std::to_string(span.length) + " are not all in text '" +
+              op.name + "' of " + op.node.ToString());
         }
       }
       return Status::OK();
@@ -671,27 +669,123 @@ void Replica::Record(Op&& op) {
 
 // ----------------------------------------------------------- remote ops --
 
-bool Replica::Ready(const Op& op) const {
-  if (op.id.counter > version_.Get(op.id.replica) + 1) return false;
+OpId Replica::FirstUnknownReference(const Op& op) const {
   for (const OpId& dep : op.deps) {
-    if (!version_.Includes(dep)) return false;
+    if (!version_.Includes(dep)) return dep;
   }
   // Every id the op refers to must be known too, even when the author did
   // not list it as a dependency: otherwise the outcome would depend on
   // delivery (or storage) order. Known-but-wrong ids are rejected later.
   for (const OpId& ref : {op.node, op.parent, op.left, op.right, op.target,
                           op.column}) {
-    if (!version_.Includes(ref)) return false;
+    if (!version_.Includes(ref)) return ref;
   }
   for (const OpId& ref : op.supersedes) {
-    if (!version_.Includes(ref)) return false;
+    if (!version_.Includes(ref)) return ref;
   }
   for (const IdSpan& span : op.spans) {
-    if (!version_.Includes(OpId{span.replica, span.counter + span.length - 1})) {
-      return false;
+    const OpId last{span.replica, span.counter + span.length - 1};
+    if (!version_.Includes(last)) return last;
+  }
+  return kNullId;
+}
+
+bool Replica::Ready(const Op& op) const {
+  if (op.id.counter > version_.Get(op.id.replica) + 1) return false;
+  return FirstUnknownReference(op).IsNull();
+}
+
+Status Replica::CheckRemoteOp(const Op& op, uint64_t max_lamport) const {
+  SAMPLAN_RETURN_IF_ERROR(CheckOpShape(op));
+  auto bad = [&](const std::string& what) {
+    return Status::InvalidArgument(DescribeOp(op) + ": " + what);
+  };
+  const uint64_t known = version_.Get(op.id.replica);
+  if (op.id.counter > known + 1) {
+    return Status::NotFound(DescribeOp(op) + ": operations " +
+                            std::to_string(op.id.replica) + ":" +
+                            std::to_string(known + 1) + ".." +
+                            std::to_string(op.id.counter - 1) +
+                            " are missing");
+  }
+  if (op.deps.size() > kMaxDeps) {
+    return bad("more than " + std::to_string(kMaxDeps) + " dependencies");
+  }
+  if (op.deps.size() > 1) {
+    std::vector<ReplicaId> replicas;
+    replicas.reserve(op.deps.size());
+    for (const OpId& dep : op.deps) replicas.push_back(dep.replica);
+    std::sort(replicas.begin(), replicas.end());
+    auto twice = std::adjacent_find(replicas.begin(), replicas.end());
+    if (twice != replicas.end()) {
+      return bad("two dependencies on replica " + std::to_string(*twice) +
+                 " (dependencies are a frontier: one per replica)");
     }
   }
-  return true;
+  const OpId unknown = FirstUnknownReference(op);
+  if (!unknown.IsNull()) {
+    return Status::NotFound(DescribeOp(op) + ": names " + unknown.ToString() +
+                            ", which is unknown here");
+  }
+  const uint64_t last_lamport = op.lamport + op.Length() - 1;
+  if (last_lamport < op.lamport || last_lamport > max_lamport) {
+    return bad("lamport timestamp " + std::to_string(op.lamport) +
+               " runs ahead of the plan's clock (its last unit may be at "
+               "most " + std::to_string(max_lamport) + ")");
+  }
+  // Causally after everything it names: its Lamport is above theirs. Ids
+  // of this op's own replica at or past its counter are its own units.
+  auto after = [&](OpId ref, const char* what) -> Status {
+    if (ref.replica == 0) return Status::OK();
+    if (ref.replica == op.id.replica && ref.counter >= op.id.counter) {
+      return bad(std::string(what) + " " + ref.ToString() +
+                 " is this operation or a later one");
+    }
+    if (LamportOf(ref) >= op.lamport) {
+      return bad("lamport timestamp " + std::to_string(op.lamport) +
+                 " is not after that of " + what + " " + ref.ToString() +
+                 " (" + std::to_string(LamportOf(ref)) + ")");
+    }
+    return Status::OK();
+  };
+  if (op.id.counter > 1) {
+    SAMPLAN_RETURN_IF_ERROR(
+        after(OpId{op.id.replica, op.id.counter - 1}, "its predecessor"));
+  }
+  for (const OpId& dep : op.deps) {
+    SAMPLAN_RETURN_IF_ERROR(after(dep, "dependency"));
+  }
+  for (const OpId& ref : {op.node, op.parent, op.left, op.right, op.target,
+                          op.column}) {
+    SAMPLAN_RETURN_IF_ERROR(after(ref, "referenced operation"));
+  }
+  for (const OpId& ref : op.supersedes) {
+    SAMPLAN_RETURN_IF_ERROR(after(ref, "superseded write"));
+  }
+  if (!op.spans.empty()) {
+    // Lamports grow with the counter within a replica, so a span's last id
+    // has its highest Lamport.
+    std::vector<IdSpan> spans = op.spans;
+    for (const IdSpan& span : spans) {
+      SAMPLAN_RETURN_IF_ERROR(
+          after(OpId{span.replica, span.counter + span.length - 1},
+                "deleted character"));
+    }
+    std::sort(spans.begin(), spans.end(),
+              [](const IdSpan& a, const IdSpan& b) {
+                return a.replica != b.replica ? a.replica < b.replica
+                                              : a.counter < b.counter;
+              });
+    for (size_t i = 1; i < spans.size(); ++i) {
+      const IdSpan& prev = spans[i - 1];
+      if (prev.replica == spans[i].replica &&
+          spans[i].counter < prev.counter + prev.length) {
+        return bad("delete spans overlap at " +
+                   OpId{spans[i].replica, spans[i].counter}.ToString());
+      }
+    }
+  }
+  return Status::OK();
 }
 
 Status Replica::ApplyReady(const Op& op) {
@@ -861,6 +955,12 @@ Status Replica::CheckInvariants() const {
                               " but the version is " + version_.ToString());
   }
   return Status::OK();
+}
+
+uint64_t Replica::TotalTextChars() const {
+  uint64_t total = 0;
+  for (const auto& [key, text] : texts_) total += text.total_size();
+  return total;
 }
 
 size_t Replica::MemoryUsage() const {

@@ -90,6 +90,28 @@ class Replica {
   void SetAuthor(Author author) { author_ = std::move(author); }
 
   // ---- Remote operations.
+
+  // The admission rule for an op from an untrusted peer that this replica
+  // must apply at once (the server's copy), checked before Apply so that
+  // nothing is held back and nothing changes on refusal. Cost is linear in
+  // the op's size (times log of the plan), never in what it names:
+  //  - it passes CheckOpShape;
+  //  - every id it names (dependencies, node, parent, origins, table line
+  //    and column, superseded writes, deleted spans) is known here;
+  //    NotFound naming the first unknown one otherwise;
+  //  - its Lamport timestamp is above that of every op it names, so it is
+  //    causally after all of them (a backdated op is refused), and its last
+  //    unit's Lamport is at most `max_lamport` (the caller's bound, e.g.
+  //    max_lamport() plus the units of the batch), so no peer can push the
+  //    clock towards overflow;
+  //  - it lists at most kMaxDeps dependencies, at most one per replica (a
+  //    frontier), and its delete spans neither repeat nor overlap.
+  // InvalidArgument for everything but unknown ids.
+  Status CheckRemoteOp(const Op& op, uint64_t max_lamport) const;
+  static constexpr size_t kMaxDeps = 1024;
+  // The highest Lamport timestamp known.
+  uint64_t max_lamport() const { return max_lamport_; }
+
   Status Apply(const Op& op);
   Status ApplyAll(const std::vector<Op>& ops);
   size_t pending_count() const { return pending_.size(); }
@@ -154,6 +176,9 @@ class Replica {
   // replicas. For tests and debugging.
   std::string CanonicalDump() const;
   size_t MemoryUsage() const;
+  // Characters ever inserted into the plan's texts, tombstones included
+  // (what its history costs; O(number of texts)).
+  uint64_t TotalTextChars() const;
 
  private:
   struct FieldKey {
@@ -171,6 +196,9 @@ class Replica {
   };
 
   Status Validate(const Op& op) const;
+  // The first id `op` names that this replica does not know, or kNullId.
+  // Dependencies count, and so does every id in the body.
+  OpId FirstUnknownReference(const Op& op) const;
   // A register write may only supersede writes this replica knows.
   Status CheckSupersedes(const Op& op) const;
   bool Ready(const Op& op) const;

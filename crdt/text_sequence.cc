@@ -1032,6 +1032,23 @@ bool TextSequence::Contains(OpId id) const {
   return impl_->index.Find(id) != nullptr;
 }
 
+bool TextSequence::ContainsSpan(const IdSpan& span) const {
+  if (span.length == 0) return true;
+  if (span.counter > std::numeric_limits<uint64_t>::max() - span.length) {
+    return false;
+  }
+  const uint64_t end = span.counter + span.length;
+  for (uint64_t c = span.counter; c < end;) {
+    uint64_t range_end = 0;
+    if (impl_->index.Find(OpId{span.replica, c}, &range_end) == nullptr) {
+      return false;
+    }
+    if (range_end <= c) return false;  // cannot happen; never loop forever
+    c = range_end;
+  }
+  return true;
+}
+
 Result<OpId> TextSequence::IdAt(size_t pos) const {
   if (pos >= impl_->size) {
     return Status::OutOfRange("text position " + text_internal::Str(pos) +

@@ -71,6 +71,9 @@ class TextSequence {
   Status Delete(const IdSpan& span);
 
   bool Contains(OpId id) const;
+  // True when every id of `span` is a character of this text. Costs one
+  // index search per stored id range the span covers, not one per id.
+  bool ContainsSpan(const IdSpan& span) const;
   // Id of the visible character at `pos`. OutOfRange when pos >= size().
   Result<OpId> IdAt(size_t pos) const;
   struct Location {
