@@ -44,6 +44,7 @@ inline constexpr char kCodeRateLimited[] = "rate_limited";
 inline constexpr char kCodeReplicaInUse[] = "replica_in_use";
 inline constexpr char kCodeStorage[] = "storage_error";
 inline constexpr char kCodeUnavailable[] = "unavailable";
+inline constexpr char kCodeQuotaExceeded[] = "quota_exceeded";
 
 struct ProtocolError {
   std::string code;

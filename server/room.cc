@@ -1,5 +1,6 @@
 #include "server/room.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 
@@ -40,19 +41,30 @@ Room::Room(Server* server, std::string plan_id)
 
 Room::~Room() { server_->metrics().open_plans.fetch_sub(1); }
 
-Status Room::EnsureLoaded() {
-  if (poisoned_) {
-    return Status::FailedPrecondition("plan " + plan_id_ +
-                                      " is being reloaded after a storage error");
-  }
-  if (loaded_) return Status::OK();
+namespace {
+
+// What loading a plan produces, built off the room's strand.
+struct LoadResult {
+  Status status;
+  std::unique_ptr<Replica> replica;
+  uint64_t last_seq = 0;
+  int64_t last_time_ms = 0;
+  std::map<ReplicaId, std::string> users;
+};
+
+LoadResult LoadPlan(PlanStore* store, const std::string& plan_id) {
+  LoadResult out;
   LoadedPlan plan;
-  SAMPLAN_RETURN_IF_ERROR(server_->store()->Load(plan_id_, &plan));
+  out.status = store->Load(plan_id, &plan);
+  if (!out.status.ok()) return out;
   std::unique_ptr<Replica> replica;
   if (!plan.snapshot.empty()) {
     Result<std::unique_ptr<Replica>> r =
         Replica::DecodeSnapshot(plan.snapshot, kServerReplica);
-    if (!r.ok()) return r.status();
+    if (!r.ok()) {
+      out.status = r.status();
+      return out;
+    }
     replica = std::move(*r);
   } else {
     replica = std::make_unique<Replica>(kServerReplica);
@@ -60,33 +72,87 @@ Status Room::EnsureLoaded() {
   for (const StoredOp& s : plan.tail) {
     Status st = replica->Apply(s.op);
     if (!st.ok()) {
-      return Status::Corruption("plan " + plan_id_ + " seq " +
-                                std::to_string(s.seq) +
-                                " does not apply: " + st.message());
+      out.status = Status::Corruption("plan " + plan_id + " seq " +
+                                      std::to_string(s.seq) +
+                                      " does not apply: " + st.message());
+      return out;
     }
     if (s.op.id.replica >= kFirstClientReplica) {
-      replica_users_[s.op.id.replica] = s.user;
+      out.users.emplace(s.op.id.replica, s.user);
     }
   }
   if (replica->pending_count() != 0) {
-    return Status::Corruption("plan " + plan_id_ +
-                              " has operations with missing dependencies");
+    out.status = Status::Corruption(
+        "plan " + plan_id + " has operations with missing dependencies");
+    return out;
   }
   for (const Op& op : replica->log()) {
     if (op.id.replica >= kFirstClientReplica) {
-      replica_users_.emplace(op.id.replica, op.author.user);
+      out.users.emplace(op.id.replica, op.author.user);
     }
   }
-  last_seq_ = plan.tail.empty() ? plan.snapshot_seq : plan.tail.back().seq;
-  if (last_seq_ < plan.info.last_seq) last_seq_ = plan.info.last_seq;
-  durable_ = replica->version();
-  replica_ = std::move(replica);
-  loaded_ = true;
-  LogEvent({{"event", "plan_loaded"},
-            {"plan", plan_id_},
-            {"seq", last_seq_},
-            {"ops_in_tail", plan.tail.size()}});
-  return Status::OK();
+  out.last_seq = plan.tail.empty() ? plan.snapshot_seq : plan.tail.back().seq;
+  out.last_seq = std::max(out.last_seq, plan.info.last_seq);
+  out.last_time_ms = plan.info.last_time_ms;
+  out.replica = std::move(replica);
+  return out;
+}
+
+}  // namespace
+
+void Room::WhenLoaded(std::function<void(Status)> then) {
+  if (poisoned_) {
+    then(Status::FailedPrecondition(
+        "plan " + plan_id_ + " is being reloaded after a storage error"));
+    return;
+  }
+  if (loaded_) {
+    then(Status::OK());
+    return;
+  }
+  load_waiters_.push_back(std::move(then));
+  if (loading_) return;
+  loading_ = true;
+  asio::post(server_->blocking_pool(),
+             [self = shared_from_this(),
+              guard = asio::make_work_guard(server_->io_context())]() mutable {
+               auto result = std::make_shared<LoadResult>(
+                   LoadPlan(self->server_->store(), self->plan_id_));
+               asio::post(self->strand_, [self, result] {
+                 self->FinishLoad(std::move(result->status),
+                                  std::move(result->replica),
+                                  result->last_seq, result->last_time_ms,
+                                  std::move(result->users));
+               });
+               guard.reset();
+             });
+}
+
+void Room::FinishLoad(Status status, std::unique_ptr<Replica> replica,
+                      uint64_t last_seq, int64_t last_time_ms,
+                      std::map<ReplicaId, std::string> users) {
+  loading_ = false;
+  if (status.ok()) {
+    last_seq_ = last_seq;
+    last_time_ms_ = last_time_ms;
+    replica_users_ = std::move(users);
+    text_chars_ = replica->TotalTextChars();
+    const ServerConfig& cfg = server_->config();
+    pipeline_ = std::make_unique<AppendPipeline>(
+        replica->version(),
+        AppendPipeline::Limits{cfg.max_pending_batches, cfg.max_pending_ops});
+    replica_ = std::move(replica);
+    loaded_ = true;
+    LogEvent({{"event", "plan_loaded"}, {"plan", plan_id_}, {"seq", last_seq_}});
+  } else if (status.code() != Status::Code::kNotFound) {
+    LogEvent({{"event", "plan_load_failed"},
+              {"plan", plan_id_},
+              {"error", status.ToString()}});
+  }
+  std::vector<std::function<void(Status)>> waiters;
+  waiters.swap(load_waiters_);
+  for (auto& then : waiters) then(status);
+  MaybeUnload();
 }
 
 void Room::SendError(const SessionPtr& s, std::string_view code,
@@ -108,24 +174,6 @@ std::string Room::PresenceOf(const Member& m) const {
       m.typing));
 }
 
-Status Room::FindReplicaOwner(ReplicaId id, std::string* owner) {
-  constexpr size_t kPage = 4096;
-  for (uint64_t from = 1; from <= last_seq_; from += kPage) {
-    std::vector<StoredOp> page;
-    SAMPLAN_RETURN_IF_ERROR(
-        server_->store()->ReadRange(plan_id_, from, kPage, &page));
-    for (const StoredOp& s : page) {
-      if (s.op.id.replica == id) {
-        *owner = s.user;
-        return Status::OK();
-      }
-    }
-    if (page.size() < kPage) break;
-  }
-  return Status::NotFound("replica " + std::to_string(id) +
-                          " has no operation in the log");
-}
-
 Result<ReplicaId> Room::ChooseReplica(const JoinRequest& req) {
   auto in_use = [&](ReplicaId id) {
     for (const auto& [ptr, m] : members_) {
@@ -143,20 +191,14 @@ Result<ReplicaId> Room::ChooseReplica(const JoinRequest& req) {
                                         " is in use by another session");
     }
     auto it = replica_users_.find(id);
+    if (it == replica_users_.end() && replica_->version().Get(id) != 0) {
+      // Its ops are older than the snapshot the room was loaded from: the
+      // author of its first op in the log owns it; look it up first.
+      return Status::NotFound("owner of replica " + std::to_string(id));
+    }
     if (it != replica_users_.end() && it->second != req.user) {
       return Status::InvalidArgument("replica " + std::to_string(id) +
                                      " belongs to another user");
-    }
-    if (it == replica_users_.end() && replica_->version().Get(id) != 0) {
-      // Its ops are older than the snapshot the room was loaded from: the
-      // author of its first op in the log owns it.
-      std::string owner;
-      SAMPLAN_RETURN_IF_ERROR(FindReplicaOwner(id, &owner));
-      replica_users_.emplace(id, owner);
-      if (owner != req.user) {
-        return Status::InvalidArgument("replica " + std::to_string(id) +
-                                       " belongs to another user");
-      }
     }
     return id;
   }
@@ -175,26 +217,77 @@ Result<ReplicaId> Room::ChooseReplica(const JoinRequest& req) {
 void Room::Join(SessionPtr session, JoinRequest request) {
   asio::post(strand_, [self = shared_from_this(), session = std::move(session),
                        request = std::move(request)]() mutable {
-    Status loaded = self->EnsureLoaded();
-    if (!loaded.ok()) {
-      const bool missing = loaded.code() == Status::Code::kNotFound;
-      self->SendError(session,
-                      missing ? proto::kCodePlanNotFound
-                              : proto::kCodeUnavailable,
-                      missing ? "plan '" + self->plan_id_ + "' does not exist"
-                              : loaded.ToString(),
-                      request.ref);
-      if (!missing) {
-        LogEvent({{"event", "plan_load_failed"},
-                  {"plan", self->plan_id_},
-                  {"error", loaded.ToString()}});
+    self->WhenLoaded([self, session = std::move(session),
+                      request = std::move(request)](Status loaded) mutable {
+      if (!loaded.ok()) {
+        const bool missing = loaded.code() == Status::Code::kNotFound;
+        self->SendError(session,
+                        missing ? proto::kCodePlanNotFound
+                                : proto::kCodeUnavailable,
+                        missing ? "plan '" + self->plan_id_ + "' does not exist"
+                                : loaded.ToString(),
+                        request.ref);
+        session->OnJoinFailed();
+        self->MaybeUnload();
+        return;
       }
-      session->OnJoinFailed();
-      self->MaybeUnload();
-      return;
-    }
-    self->DoJoin(std::move(session), std::move(request));
+      self->DoJoin(std::move(session), std::move(request));
+    });
   });
+}
+
+void Room::LookUpOwnerThenJoin(SessionPtr session, JoinRequest request,
+                               ReplicaId id) {
+  owner_lookups_.push_back(session);  // keeps the room loaded meanwhile
+  asio::post(
+      server_->blocking_pool(),
+      [self = shared_from_this(), session = std::move(session),
+       request = std::move(request), id, last_seq = last_seq_,
+       guard = asio::make_work_guard(server_->io_context())]() mutable {
+        constexpr size_t kPage = 4096;
+        std::string owner;
+        Status status = Status::NotFound(
+            "replica " + std::to_string(id) + " has no operation in the log");
+        for (uint64_t from = 1; from <= last_seq; from += kPage) {
+          std::vector<StoredOp> page;
+          Status read = self->server_->store()->ReadRange(self->plan_id_, from,
+                                                          kPage, &page);
+          if (!read.ok()) {
+            status = read;
+            break;
+          }
+          auto it = std::find_if(
+              page.begin(), page.end(),
+              [&](const StoredOp& s) { return s.op.id.replica == id; });
+          if (it != page.end()) {
+            owner = it->user;
+            status = Status::OK();
+            break;
+          }
+          if (page.size() < kPage) break;
+        }
+        asio::post(self->strand_, [self, session = std::move(session),
+                                   request = std::move(request), id, status,
+                                   owner = std::move(owner)]() mutable {
+          auto& d = self->owner_lookups_;
+          auto it = std::find(d.begin(), d.end(), session);
+          if (it == d.end()) {  // it left (or the room failed) meanwhile
+            self->MaybeUnload();
+            return;
+          }
+          d.erase(it);
+          if (!status.ok()) {
+            self->SendError(session, proto::kCodeReplicaInUse,
+                            status.message(), request.ref);
+            session->OnJoinFailed();
+            self->MaybeUnload();
+            return;
+          }
+          self->replica_users_.emplace(id, owner);
+          self->DoJoin(std::move(session), std::move(request));
+        });
+        guard.reset();
+      });
 }
 
 void Room::DoJoin(SessionPtr session, JoinRequest req) {
@@ -204,6 +297,11 @@ void Room::DoJoin(SessionPtr session, JoinRequest req) {
     return;
   }
   Result<ReplicaId> replica = ChooseReplica(req);
+  if (!replica.ok() && replica.status().code() == Status::Code::kNotFound) {
+    const ReplicaId id = *req.replica;
+    LookUpOwnerThenJoin(std::move(session), std::move(req), id);
+    return;
+  }
   if (!replica.ok()) {
     SendError(session, proto::kCodeReplicaInUse, replica.status().message(),
               req.ref);
@@ -215,7 +313,7 @@ void Room::DoJoin(SessionPtr session, JoinRequest req) {
   std::string snapshot;
   Status since = replica_->OpsSince(req.version, &ops);
   if (since.ok()) {
-    ops = DurableOnly(std::move(ops));
+    ops = pipeline_->DurableOnly(std::move(ops));
   } else {
     // The client is older than the replica's history (loaded from a
     // snapshot): send a snapshot, which must not hold non-durable ops.
@@ -240,7 +338,7 @@ void Room::DoJoin(SessionPtr session, JoinRequest req) {
   m.role = req.role;
   m.replica = *replica;
   session->Send(Shared(proto::MakeJoined(plan_id_, RoleName(req.role), *replica,
-                                         last_seq_, durable_, ops,
+                                         last_seq_, pipeline_->durable(), ops,
                                          snapshot, peers, req.ref)));
   const std::string presence = PresenceOf(m);
   members_.emplace(session.get(), std::move(m));
@@ -265,6 +363,9 @@ void Room::Leave(SessionPtr session, bool reply, std::string ref) {
         break;
       }
     }
+    auto& lookups = self->owner_lookups_;
+    lookups.erase(std::remove(lookups.begin(), lookups.end(), session),
+                  lookups.end());
     auto it = self->members_.find(session.get());
     if (it != self->members_.end()) {
       const std::string id = it->second.session_id;
@@ -296,260 +397,207 @@ void Room::SubmitOps(SessionPtr session, std::string ref, std::vector<Op> ops,
   asio::post(strand_, [self = shared_from_this(), session = std::move(session),
                        ref = std::move(ref), ops = std::move(ops),
                        received]() mutable {
-    Metrics& metrics = self->server_->metrics();
-    auto it = self->members_.find(session.get());
-    if (it == self->members_.end()) {
-      metrics.ops_rejected_total.fetch_add(ops.size());
-      self->SendError(session, proto::kCodeNotJoined, "join a plan first", ref);
-      return;
-    }
-    if (self->poisoned_ || !self->loaded_) {
-      metrics.ops_rejected_total.fetch_add(ops.size());
-      self->SendError(session, proto::kCodeUnavailable,
-                      "plan is being reloaded; rejoin", ref);
-      return;
-    }
-    const Member& m = it->second;
-    Replica& replica = *self->replica_;
-    Batch batch;
-    batch.sender = session;
-    batch.replica = m.replica;
-    batch.ref = ref;
-    batch.user = m.user;
-    batch.municipality = m.municipality;
-    batch.time_ms = NowMs();
-    batch.received = received;
-    const Author author{m.user, m.municipality, batch.time_ms};
-    std::string code, message;
-    size_t failed_at = ops.size();
-    for (size_t i = 0; i < ops.size(); ++i) {
-      Op& op = ops[i];
-      const std::string where =
-          "operation " + std::to_string(i) + " (" + op.id.ToString() + ")";
-      if (op.id.replica != m.replica) {
-        code = proto::kCodeForbidden;
-        message = where + ": this session writes as replica " +
-                  std::to_string(m.replica);
-        failed_at = i;
-        break;
-      }
-      const uint64_t known = replica.version().Get(op.id.replica);
-      if (op.LastId().counter <= known) {
-        ++batch.duplicates;
-        continue;
-      }
-      if (op.id.counter > known + 1) {
-        code = proto::kCodeMissingDeps;
-        message = where + ": operations " + std::to_string(op.id.replica) +
-                  ":" + std::to_string(known + 1) + ".." +
-                  std::to_string(op.id.counter - 1) + " are missing";
-        failed_at = i;
-        break;
-      }
-      if (op.id.counter <= known) {
-        op = SliceOpFrom(op, known - op.id.counter + 1);
-      }
-      bool deps_ok = true;
-      for (const OpId& dep : op.deps) {
-        if (!replica.version().Includes(dep)) {
-          code = proto::kCodeMissingDeps;
-          message = where + ": dependency " + dep.ToString() +
-                    " is unknown to the server";
-          deps_ok = false;
-          break;
-        }
-      }
-      if (!deps_ok) {
-        failed_at = i;
-        break;
-      }
-      op.author = author;
-      Status allowed = CheckOpPermission(replica, op, m.role, m.municipality);
-      if (!allowed.ok()) {
-        code = proto::kCodeForbidden;
-        message = where + ": " + allowed.message();
-        failed_at = i;
-        break;
-      }
-      const size_t pending_before = replica.pending_count();
-      Status applied = replica.Apply(op);
-      if (!applied.ok()) {
-        code = proto::kCodeInvalidOp;
-        message = where + ": " + applied.ToString();
-        failed_at = i;
-        break;
-      }
-      if (replica.pending_count() != pending_before ||
-          !replica.version().Includes(op.LastId())) {
-        // Cannot happen after the checks above; the replica now holds an
-        // op it may apply later without our checks, so reload it.
-        self->Poison("operation " + op.id.ToString() + " was held back");
-        return;
-      }
-      batch.ops.push_back(std::move(op));
-    }
-    // The replica id is this user's from its first accepted op on (ids
-    // that never wrote anything are not remembered).
-    if (!batch.ops.empty()) self->replica_users_.emplace(m.replica, m.user);
-    if (failed_at < ops.size()) {
-      const size_t rejected = ops.size() - failed_at;
-      metrics.ops_rejected_total.fetch_add(rejected);
-      self->SendError(session, code,
-                      message + (rejected > 1
-                                     ? " (this and the " +
-                                           std::to_string(rejected - 1) +
-                                           " after it were rejected)"
-                                     : ""),
-                      ref);
-      LogEvent({{"event", "ops_rejected"},
-                {"plan", self->plan_id_},
-                {"session", m.session_id},
-                {"user", m.user},
-                {"municipality", m.municipality},
-                {"role", RoleName(m.role)},
-                {"code", code},
-                {"op_index", failed_at},
-                {"rejected", rejected}});
-    }
-    if (batch.ops.empty()) {
-      if (failed_at == ops.size()) {
-        session->Send(Shared(proto::MakeAck(ref, self->last_seq_,
-                                            self->last_seq_, 0,
-                                            batch.duplicates)));
-      }
-      return;
-    }
-    self->queue_.push_back(std::move(batch));
-    self->StartAppends();
+    self->DoSubmit(session, ref, std::move(ops), received);
   });
 }
 
-std::vector<Op> Room::DurableOnly(std::vector<Op> ops) const {
-  if (!Busy()) return ops;
-  std::vector<Op> out;
-  out.reserve(ops.size());
-  for (Op& op : ops) {
-    const uint64_t have = durable_.Get(op.id.replica);
-    if (op.id.replica == 0 || op.LastId().counter <= have) {
-      out.push_back(std::move(op));
-    } else if (op.id.counter <= have) {
-      out.push_back(SliceOpTo(op, have - op.id.counter + 1));
-    }
-  }
-  return out;
+int64_t Room::AuthorTime() {
+  last_time_ms_ = std::max(NowMs(), last_time_ms_);
+  return last_time_ms_;
 }
 
-bool Room::Launchable(const Batch& b) const {
-  if (replicas_in_flight_.count(b.replica) != 0) return false;
-  if (in_flight_.empty()) return true;
-  auto ok = [&](OpId id) {
-    return id.replica == b.replica || durable_.Includes(id);
-  };
-  for (const Op& op : b.ops) {
-    for (const OpId& d : op.deps) {
-      if (!ok(d)) return false;
-    }
-    for (const OpId& d : op.supersedes) {
-      if (!ok(d)) return false;
-    }
-    for (OpId id : {op.node, op.parent, op.left, op.right, op.target, op.column}) {
-      if (!ok(id)) return false;
-    }
-    for (const IdSpan& s : op.spans) {
-      if (s.length > 0 && !ok(OpId{s.replica, s.counter + s.length - 1})) {
-        return false;
-      }
-    }
+void Room::DoSubmit(const SessionPtr& session, const std::string& ref,
+                    std::vector<Op> ops, Clock::time_point received) {
+  Metrics& metrics = server_->metrics();
+  auto it = members_.find(session.get());
+  if (it == members_.end()) {
+    metrics.ops_rejected_total.fetch_add(ops.size());
+    SendError(session, proto::kCodeNotJoined, "join a plan first", ref);
+    return;
   }
-  return true;
+  if (poisoned_ || !loaded_) {
+    metrics.ops_rejected_total.fetch_add(ops.size());
+    SendError(session, proto::kCodeUnavailable,
+              "plan is being reloaded; rejoin", ref);
+    return;
+  }
+  const Member& m = it->second;
+  if (!pipeline_->HasRoom(ops.size())) {
+    metrics.ops_rejected_total.fetch_add(ops.size());
+    SendError(session, proto::kCodeUnavailable,
+              "the plan has too many operations waiting for storage; "
+              "re-send this batch later",
+              ref);
+    return;
+  }
+  Replica& replica = *replica_;
+  const ServerConfig& cfg = server_->config();
+  AppendPipeline::Batch batch;
+  batch.ticket = next_ticket_++;
+  batch.replica = m.replica;
+  Reply reply{session, ref, 0, received};
+  const Author author{m.user, m.municipality, AuthorTime()};
+  // The causal rule's clock bound: the plan's clock plus the units this
+  // batch may add (ops whose shape is bad count nothing and fail anyway).
+  uint64_t batch_units = 0;
+  for (const Op& op : ops) {
+    if (CheckOpShape(op).ok()) batch_units += op.Length();
+  }
+  const uint64_t max_lamport = replica.max_lamport() + batch_units;
+  uint64_t nodes = replica.tree().node_count();
+  std::string code, message;
+  size_t failed_at = ops.size();
+  for (size_t i = 0; i < ops.size(); ++i) {
+    Op& op = ops[i];
+    const std::string where =
+        "operation " + std::to_string(i) + " (" + op.id.ToString() + ")";
+    auto fail = [&](std::string_view c, const std::string& why) {
+      code = c;
+      message = where + ": " + why;
+      failed_at = i;
+    };
+    if (op.id.replica != m.replica) {
+      fail(proto::kCodeForbidden,
+           "this session writes as replica " + std::to_string(m.replica));
+      break;
+    }
+    Status shape = CheckOpShape(op);
+    if (!shape.ok()) {
+      fail(proto::kCodeInvalidOp, shape.ToString());
+      break;
+    }
+    const uint64_t known = replica.version().Get(op.id.replica);
+    batch.await_counter = std::max(batch.await_counter, op.LastId().counter);
+    if (op.LastId().counter <= known) {
+      ++reply.duplicates;
+      continue;
+    }
+    if (op.id.counter <= known) {
+      op = SliceOpFrom(op, known - op.id.counter + 1);
+    }
+    Status causal = replica.CheckRemoteOp(op, max_lamport);
+    if (!causal.ok()) {
+      fail(causal.code() == Status::Code::kNotFound ? proto::kCodeMissingDeps
+                                                    : proto::kCodeInvalidOp,
+           causal.ToString());
+      break;
+    }
+    op.author = author;
+    Status allowed = CheckOpPermission(replica, op, m.role, m.municipality);
+    if (!allowed.ok()) {
+      fail(proto::kCodeForbidden, allowed.message());
+      break;
+    }
+    if (op.kind == OpKind::kInsertText &&
+        text_chars_ + op.Length() > cfg.max_plan_chars) {
+      fail(proto::kCodeQuotaExceeded,
+           "the plan would pass its limit of " +
+               std::to_string(cfg.max_plan_chars) +
+               " characters (deleted ones count: they stay in the history)");
+      break;
+    }
+    if (op.kind == OpKind::kCreateNode && nodes + 1 > cfg.max_plan_nodes) {
+      fail(proto::kCodeQuotaExceeded,
+           "the plan would pass its limit of " +
+               std::to_string(cfg.max_plan_nodes) + " nodes");
+      break;
+    }
+    const size_t pending_before = replica.pending_count();
+    Status applied = replica.Apply(op);
+    if (!applied.ok()) {
+      fail(proto::kCodeInvalidOp, applied.ToString());
+      break;
+    }
+    if (replica.pending_count() != pending_before ||
+        !replica.version().Includes(op.LastId())) {
+      // CheckRemoteOp rules this out; were it to happen, the replica would
+      // hold an op it may apply later without our checks, so reload it.
+      Poison("operation " + op.id.ToString() + " was held back");
+      return;
+    }
+    if (op.kind == OpKind::kInsertText) text_chars_ += op.Length();
+    if (op.kind == OpKind::kCreateNode) ++nodes;
+    batch.ops.push_back(std::move(op));
+  }
+  // The replica id is this user's from its first accepted op on (ids that
+  // never wrote anything are not remembered).
+  if (!batch.ops.empty()) replica_users_.emplace(m.replica, m.user);
+  if (failed_at < ops.size()) {
+    const size_t rejected = ops.size() - failed_at;
+    metrics.ops_rejected_total.fetch_add(rejected);
+    SendError(session, code,
+              message + (rejected > 1 ? " (this and the " +
+                                            std::to_string(rejected - 1) +
+                                            " after it were rejected)"
+                                      : ""),
+              ref);
+    LogEvent({{"event", "ops_rejected"},
+              {"plan", plan_id_},
+              {"session", m.session_id},
+              {"user", m.user},
+              {"municipality", m.municipality},
+              {"role", RoleName(m.role)},
+              {"code", code},
+              {"op_index", failed_at},
+              {"rejected", rejected}});
+    // The ops before the failing one are accepted and acked once stored.
+    if (batch.ops.empty()) return;
+  }
+  replies_.emplace(batch.ticket, std::move(reply));
+  pipeline_->Add(std::move(batch));
+  StartAppends();
+  AnswerDone();
 }
 
 void Room::StartAppends() {
-  while (!queue_.empty() && Launchable(queue_.front())) {
-    // This batch and the consecutive ones of the same sender, as one append.
-    std::vector<Batch> group;
-    group.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-    while (!queue_.empty() && queue_.front().replica == group[0].replica) {
-      group.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-    std::vector<Op> ops;
-    for (const Batch& b : group) ops.insert(ops.end(), b.ops.begin(), b.ops.end());
-    const uint64_t launch = next_launch_++;
-    ++replicas_in_flight_[group[0].replica];
-    AppendContext who{group[0].user, group[0].municipality, group[0].time_ms};
-    in_flight_.emplace(launch, std::move(group));
-    server_->AppendStarted();
-    // The pool runs the blocking Append; the work guard keeps the
-    // io_context running (also during shutdown) until the result is back
-    // on the strand.
-    asio::post(server_->blocking_pool(),
-               [self = shared_from_this(), launch, ops = std::move(ops), who,
-                guard = asio::make_work_guard(server_->io_context())]() mutable {
-                 std::vector<StoredOp> stored;
-                 Status s = self->server_->store()->Append(self->plan_id_, ops,
-                                                           who, &stored);
-                 asio::post(self->strand_, [self, launch, s = std::move(s),
-                                            stored = std::move(stored)]() mutable {
-                   self->FinishAppend(launch, std::move(s), std::move(stored));
-                 });
-                 guard.reset();
+  std::optional<AppendPipeline::Launch> launch = pipeline_->TakeLaunch();
+  if (!launch) return;
+  server_->AppendStarted();
+  // The pool runs the blocking Append; the work guard keeps the io_context
+  // running (also during shutdown) until the result is back on the strand.
+  asio::post(server_->blocking_pool(),
+             [self = shared_from_this(), ops = std::move(launch->ops),
+              guard = asio::make_work_guard(server_->io_context())]() mutable {
+               AppendContext who;
+               who.op_authors = true;  // each batch's own, set in DoSubmit
+               std::vector<StoredOp> stored;
+               Status s = self->server_->store()->Append(self->plan_id_, ops,
+                                                         who, &stored);
+               asio::post(self->strand_, [self, s = std::move(s),
+                                          stored = std::move(stored)]() mutable {
+                 self->FinishAppend(std::move(s), std::move(stored));
                });
-  }
+               guard.reset();
+             });
 }
 
-void Room::FinishAppend(uint64_t launch, Status status,
-                        std::vector<StoredOp> stored) {
+void Room::FinishAppend(Status status, std::vector<StoredOp> stored) {
   server_->AppendFinished();
-  auto it = in_flight_.find(launch);
-  std::vector<Batch> group = std::move(it->second);
-  in_flight_.erase(it);
-  if (--replicas_in_flight_[group[0].replica] == 0) {
-    replicas_in_flight_.erase(group[0].replica);
-  }
-  size_t total = 0;
-  for (const Batch& b : group) total += b.ops.size();
-  Metrics& metrics = server_->metrics();
-  if (!status.ok() || stored.size() != total) {
-    metrics.append_failures_total.fetch_add(1);
-    for (const Batch& b : group) {
-      if (SessionPtr sender = b.sender.lock()) {
+  Status s = pipeline_->Finish(status, std::move(stored));
+  if (!s.ok()) {
+    server_->metrics().append_failures_total.fetch_add(1);
+    AnswerDone();
+    for (const AppendPipeline::Batch& b : pipeline_->FailAll()) {
+      auto r = replies_.find(b.ticket);
+      if (r == replies_.end()) continue;
+      if (SessionPtr sender = r->second.sender.lock()) {
         SendError(sender, proto::kCodeStorage,
-                  "operations were not stored: " + status.ToString(), b.ref);
+                  "operations were not stored: " + s.ToString(),
+                  r->second.ref);
       }
+      replies_.erase(r);
     }
-    Poison("append failed: " + status.ToString());
+    if (!poisoned_) Poison("append failed: " + s.ToString());
     return;
   }
-  size_t at = 0;
-  for (Batch& batch : group) {
-    SessionPtr sender = batch.sender.lock();
-    const size_t n = batch.ops.size();
-    std::vector<Op> ops;
-    ops.reserve(n);
-    for (size_t k = at; k < at + n; ++k) {
-      const Op& op = stored[k].op;
-      durable_.Set(op.id.replica,
-                   std::max(durable_.Get(op.id.replica), op.LastId().counter));
-      ops.push_back(std::move(stored[k].op));
-    }
-    const uint64_t first = stored[at].seq, last = stored[at + n - 1].seq;
-    at += n;
-    last_seq_ = std::max(last_seq_, last);
-    metrics.CountAcceptedOps(n);
-    if (sender) {
-      sender->Send(Shared(proto::MakeAck(batch.ref, first, last, n,
-                                         batch.duplicates)));
-    }
-    Broadcast(Shared(proto::MakeOpsBroadcast(first, last, ops)), sender.get());
-    metrics.ObserveBroadcastLatency(
-        std::chrono::duration<double>(Clock::now() - batch.received).count());
-  }
+  AnswerDone();
   if (SnapshotScheduler* snapshots = server_->snapshots()) {
     snapshots->NoteAppended(plan_id_, last_seq_);
   }
-  if (poisoned_) return;
+  if (poisoned_) {
+    MaybeUnload();
+    return;
+  }
   StartAppends();
   if (!Busy()) {
     std::vector<std::pair<SessionPtr, JoinRequest>> joins;
@@ -559,6 +607,36 @@ void Room::FinishAppend(uint64_t launch, Status status,
     }
   }
   MaybeUnload();
+}
+
+void Room::AnswerDone() {
+  Metrics& metrics = server_->metrics();
+  for (AppendPipeline::Done& done : pipeline_->TakeDone()) {
+    auto r = replies_.find(done.batch.ticket);
+    Reply reply = std::move(r->second);
+    replies_.erase(r);
+    SessionPtr sender = reply.sender.lock();
+    const size_t n = done.stored.size();
+    if (n == 0) {
+      // Only duplicates, all stored by now.
+      if (sender) {
+        sender->Send(Shared(proto::MakeAck(reply.ref, last_seq_, last_seq_, 0,
+                                           reply.duplicates)));
+      }
+      continue;
+    }
+    last_seq_ = std::max(last_seq_, done.last_seq);
+    metrics.CountAcceptedOps(n);
+    if (sender) {
+      sender->Send(Shared(proto::MakeAck(reply.ref, done.first_seq,
+                                         done.last_seq, n, reply.duplicates)));
+    }
+    Broadcast(Shared(proto::MakeOpsBroadcast(done.first_seq, done.last_seq,
+                                             done.stored)),
+              sender.get());
+    metrics.ObserveBroadcastLatency(
+        std::chrono::duration<double>(Clock::now() - reply.received).count());
+  }
 }
 
 void Room::Poison(const std::string& why) {
@@ -575,12 +653,22 @@ void Room::Poison(const std::string& why) {
     session->OnJoinFailed();
   }
   deferred_joins_.clear();
-  queue_.clear();
+  for (const SessionPtr& session : owner_lookups_) {
+    SendError(session, proto::kCodeUnavailable, "plan is being reloaded", "");
+    session->OnJoinFailed();
+  }
+  owner_lookups_.clear();
+  for (const AppendPipeline::Batch& b : pipeline_->FailAll()) {
+    replies_.erase(b.ticket);
+  }
   MaybeUnload();
 }
 
 void Room::MaybeUnload() {
-  if (!members_.empty() || Busy() || !deferred_joins_.empty()) return;
+  if (!members_.empty() || Busy() || !deferred_joins_.empty() ||
+      !owner_lookups_.empty() || loading_) {
+    return;
+  }
   server_->UnloadIfUnused(this);
 }
 
@@ -590,23 +678,26 @@ void Room::ScheduleUnloadCheck() {
 
 void Room::RenderState(std::function<void(int, std::string)> done) {
   asio::post(strand_, [self = shared_from_this(), done = std::move(done)] {
-    Status loaded = self->EnsureLoaded();
-    if (!loaded.ok()) {
-      const bool missing = loaded.code() == Status::Code::kNotFound;
-      nlohmann::json err = {
-          {"error",
-           {{"code", missing ? proto::kCodePlanNotFound : proto::kCodeUnavailable},
-            {"message", missing ? "plan '" + self->plan_id_ + "' does not exist"
-                                : loaded.ToString()}}}};
-      done(missing ? 404 : 503, proto::Dump(err));
+    self->WhenLoaded([self, done = std::move(done)](Status loaded) {
+      if (!loaded.ok()) {
+        const bool missing = loaded.code() == Status::Code::kNotFound;
+        nlohmann::json err = {
+            {"error",
+             {{"code",
+               missing ? proto::kCodePlanNotFound : proto::kCodeUnavailable},
+              {"message", missing ? "plan '" + self->plan_id_ +
+                                        "' does not exist"
+                                  : loaded.ToString()}}}};
+        done(missing ? 404 : 503, proto::Dump(err));
+        self->MaybeUnload();
+        return;
+      }
+      nlohmann::json j = proto::PlanStateToJson(*self->replica_);
+      j["plan"] = self->plan_id_;
+      j["seq"] = self->last_seq_;
+      done(200, proto::Dump(j));
       self->MaybeUnload();
-      return;
-    }
-    nlohmann::json j = proto::PlanStateToJson(*self->replica_);
-    j["plan"] = self->plan_id_;
-    j["seq"] = self->last_seq_;
-    done(200, proto::Dump(j));
-    self->MaybeUnload();
+    });
   });
 }
 

@@ -3,20 +3,25 @@
 //
 // Everything a room owns is touched only on its strand; the public methods
 // post there and may be called from any thread. A room loads its plan from
-// the PlanStore on first use (snapshot + tail). Operation batches are
-// checked (permissions first, then causal readiness, then Replica::Apply),
-// queued, appended durably (PlanStore::Append on the server's blocking
-// pool) and only then acknowledged to the sender and broadcast to every
-// other member as one shared immutable buffer.
+// the PlanStore on first use (snapshot + tail) on the server's blocking
+// pool, so no network thread waits for the disk; joins and state requests
+// that arrive meanwhile wait for it.
 //
-// Appends of different senders run concurrently (the store group-commits
-// them into one sync) when they are independent: a batch is launched only
-// when its sender has nothing in flight and every id its ops reference is
-// durable or the sender's own, so whatever subset of concurrent appends
-// survives a crash is causally complete. Consecutive queued batches of one
-// sender are appended together. A joining session gets the durable state
-// only (ops still in flight reach it as broadcasts), so a client never
-// sees an operation the server could lose.
+// An operation batch is checked (sender's replica, Replica::CheckRemoteOp:
+// every id it names known and causally before it, Lamport bounds; then the
+// permission rules; then quotas) and applied to the replica op by op; the
+// first op that fails is refused to its sender alone, with the ops after
+// it, and nothing of it is stored. The accepted part goes through the
+// AppendPipeline (append_pipeline.h): appended durably on the blocking
+// pool, then acknowledged to the sender and broadcast to every other member
+// as one shared immutable buffer. An ack always means stored, also for a
+// re-sent batch whose ops the replica already holds. A joining session
+// gets the durable state only (ops still in flight reach it as broadcasts),
+// so a client never sees an operation the server could lose.
+//
+// Author time stamps are chosen here, before the replica applies an op,
+// and the store keeps them exactly, so the replica (and every joining
+// client) holds the same authors as the hash-chained log.
 //
 // If an append fails the room stops accepting operations, closes every
 // session (1011) and is unloaded; the next join reloads the durable state.
@@ -39,6 +44,7 @@
 #include "crdt/op.h"
 #include "crdt/replica.h"
 #include "crdt/version_vector.h"
+#include "server/append_pipeline.h"
 #include "server/auth.h"
 #include "storage/plan_store.h"
 
@@ -96,39 +102,45 @@ class Room : public std::enable_shared_from_this<Room> {
     std::optional<Anchor> anchor;
     bool typing = false;
   };
-  struct Batch {
+  // Who to answer when a batch in the pipeline is done.
+  struct Reply {
     std::weak_ptr<WebsocketSession> sender;
-    ReplicaId replica = 0;
     std::string ref;
-    std::vector<Op> ops;
     size_t duplicates = 0;
-    std::string user;
-    std::string municipality;
-    int64_t time_ms = 0;
     Clock::time_point received;
   };
 
   // All REQUIRE running on strand_.
-  Status EnsureLoaded();
+  // Runs `then` once the plan is loaded (at once if it is), or with the
+  // load error; starts the load on the blocking pool if needed.
+  void WhenLoaded(std::function<void(Status)> then);
+  void FinishLoad(Status status, std::unique_ptr<Replica> replica,
+                  uint64_t last_seq, int64_t last_time_ms,
+                  std::map<ReplicaId, std::string> users);
   void DoJoin(SessionPtr session, JoinRequest request);
-  // Launches every queued batch that may go now (see above).
+  void DoSubmit(const SessionPtr& session, const std::string& ref,
+                std::vector<Op> ops, Clock::time_point received);
+  // Starts every append the pipeline allows now.
   void StartAppends();
-  bool Launchable(const Batch& b) const;
-  void FinishAppend(uint64_t launch, Status status,
-                    std::vector<StoredOp> stored);
-  // `ops` without what is not durable yet (sliced at the boundary).
-  std::vector<Op> DurableOnly(std::vector<Op> ops) const;
+  void FinishAppend(Status status, std::vector<StoredOp> stored);
+  // Acks and broadcasts what the pipeline reports done.
+  void AnswerDone();
   void Poison(const std::string& why);
   void SendError(const SessionPtr& s, std::string_view code,
                  std::string_view message, std::string_view ref);
   void Broadcast(const std::shared_ptr<const std::string>& msg,
                  const WebsocketSession* except);
   void MaybeUnload();
-  bool Busy() const { return !in_flight_.empty() || !queue_.empty(); }
+  bool Busy() const { return pipeline_ && pipeline_->busy(); }
+  // kNotFound from the returned status means the replica id's owner must
+  // be looked up in the log first (LookUpOwnerThenJoin).
   Result<ReplicaId> ChooseReplica(const JoinRequest& request);
-  // The user who wrote `id`'s first op (a blocking scan of the log; only
-  // for replicas whose history is older than the loaded snapshot).
-  Status FindReplicaOwner(ReplicaId id, std::string* owner);
+  // Scans the log for the user who wrote replica `id`'s first op on the
+  // blocking pool, then retries the join.
+  void LookUpOwnerThenJoin(SessionPtr session, JoinRequest request,
+                           ReplicaId id);
+  // Author time for a new batch: now, but never before the plan's latest.
+  int64_t AuthorTime();
   std::string PresenceOf(const Member& m) const;
 
   Server* server_;
@@ -136,21 +148,23 @@ class Room : public std::enable_shared_from_this<Room> {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
 
   bool loaded_ = false;
+  bool loading_ = false;
   bool poisoned_ = false;
+  std::vector<std::function<void(Status)>> load_waiters_;
   std::unique_ptr<Replica> replica_;
   uint64_t last_seq_ = 0;
+  int64_t last_time_ms_ = 0;
+  uint64_t text_chars_ = 0;  // Replica::TotalTextChars, kept up to date
   std::map<WebsocketSession*, Member> members_;
   // Which user each client replica id belongs to (from the log and from
   // accepted ops).
   std::map<ReplicaId, std::string> replica_users_;
-  std::deque<Batch> queue_;  // validated and applied, not yet launched
-  std::map<uint64_t, std::vector<Batch>> in_flight_;  // by launch number
-  std::map<ReplicaId, int> replicas_in_flight_;
-  uint64_t next_launch_ = 1;
-  // What is durable: the replica's version minus the ops in queue_ and
-  // in_flight_. Causally closed.
-  VersionVector durable_;
+  std::unique_ptr<AppendPipeline> pipeline_;  // set once loaded
+  std::map<uint64_t, Reply> replies_;         // by pipeline ticket
+  uint64_t next_ticket_ = 1;
   std::vector<std::pair<SessionPtr, JoinRequest>> deferred_joins_;
+  // Sessions whose join waits for LookUpOwnerThenJoin.
+  std::vector<SessionPtr> owner_lookups_;
   std::mt19937_64 rng_;
 };
 

@@ -130,6 +130,15 @@ int RunServeCommand(std::span<const std::string_view> args) {
       ok = ParseNumber(v, &cfg.snapshot_every_s) && cfg.snapshot_every_s >= 1;
     } else if (a == "--max-connections") {
       ok = ParseNumber(v, &cfg.max_connections) && cfg.max_connections >= 1;
+    } else if (a == "--max-plan-chars") {
+      ok = ParseNumber(v, &cfg.max_plan_chars) && cfg.max_plan_chars >= 1;
+    } else if (a == "--max-plan-nodes") {
+      ok = ParseNumber(v, &cfg.max_plan_nodes) && cfg.max_plan_nodes >= 1;
+    } else if (a == "--max-pending-ops") {
+      ok = ParseNumber(v, &cfg.max_pending_ops) && cfg.max_pending_ops >= 1;
+    } else if (a == "--max-pending-batches") {
+      ok = ParseNumber(v, &cfg.max_pending_batches) &&
+           cfg.max_pending_batches >= 1;
     } else {
       return Usage("serve", "unknown option '" + std::string(a) + "'");
     }

@@ -32,6 +32,13 @@ struct ServerConfig {
   size_t send_queue_limit = 1024;              // messages
   size_t send_queue_bytes = 64u << 20;         // bytes
   size_t max_connections = 10000;
+  // Per plan: operations accepted but not yet stored (the room refuses
+  // more with `unavailable`), and the plan's size (`quota_exceeded`):
+  // characters ever inserted (deleted ones stay in the history) and nodes.
+  size_t max_pending_batches = 1024;
+  size_t max_pending_ops = 65536;
+  uint64_t max_plan_chars = 4'000'000;
+  uint64_t max_plan_nodes = 20'000;
   bool demo = true;   // create the demo plan and users in an empty dir
   bool sync = true;   // durable appends (fsync before ack)
   int shutdown_grace_s = 10;

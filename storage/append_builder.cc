@@ -25,25 +25,30 @@ Status BuildAppend(std::string_view plan_id, const std::vector<Op>& ops,
                                      ": " + s.message());
     }
   }
-  const int64_t time =
-      std::max(who.server_time_ms != 0 ? who.server_time_ms : now_ms,
-               head->last_time_ms);
+  const int64_t stamp = who.server_time_ms != 0 ? who.server_time_ms : now_ms;
   PlanHead next = *head;
   for (const Op& op : ops) {
     StoredOp s;
     s.op = op;
-    s.op.author = Author{who.user, who.municipality, time};
-    s.user = who.user;
-    s.municipality = who.municipality;
-    s.server_time_ms = time;
+    if (who.op_authors) {
+      const int64_t own = op.author.wall_time_ms != 0 ? op.author.wall_time_ms
+                                                      : now_ms;
+      s.op.author.wall_time_ms = std::max(own, next.last_time_ms);
+    } else {
+      s.op.author =
+          Author{who.user, who.municipality, std::max(stamp, head->last_time_ms)};
+    }
+    s.user = s.op.author.user;
+    s.municipality = s.op.author.municipality;
+    s.server_time_ms = s.op.author.wall_time_ms;
     s.seq = ++next.last_seq;
     std::string bytes = CanonicalOpBytes(s.op);
     s.chain = NextChain(next.head, bytes);
     next.head = s.chain;
+    next.last_time_ms = s.server_time_ms;
     stored->push_back(std::move(s));
     op_bytes->push_back(std::move(bytes));
   }
-  next.last_time_ms = time;
   *head = next;
   return Status::OK();
 }

@@ -25,8 +25,9 @@ struct PlanHead {
 };
 
 // Checks every op (CheckOpShape; InvalidArgument naming the op's index) and
-// returns them as stored after `*head`: author = who, server time =
-// max(who.server_time_ms or now_ms, head->last_time_ms), seqs
+// returns them as stored after `*head`: author = who (or each op's own with
+// who.op_authors), server time = max(who.server_time_ms (the op's) or
+// now_ms, the time of the op before), seqs
 // last_seq + 1 ..., chained from head->head. Appends to `stored` and to
 // `op_bytes` (the canonical bytes of each) and advances `*head`. Changes
 // nothing on error. REQUIRES: !ops.empty().

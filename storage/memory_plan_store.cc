@@ -61,6 +61,7 @@ Status MemoryPlanStore::Append(std::string_view plan_id,
   p->info.last_seq = head.last_seq;
   p->info.head = head.head;
   p->last_time_ms = head.last_time_ms;
+  p->info.last_time_ms = head.last_time_ms;
   p->ops.insert(p->ops.end(), built.begin(), built.end());
   if (stored != nullptr) *stored = std::move(built);
   return Status::OK();

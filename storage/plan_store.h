@@ -32,11 +32,15 @@ namespace samplan {
 
 using ChainHash = std::array<uint8_t, 32>;
 
-// Who appended and when; applied to every op of a batch.
+// Who appended and when; applied to every op of a batch, unless
+// `op_authors` is set: then each op keeps its own op.author (user,
+// municipality and time; a caller that holds stamped copies of the ops,
+// like a server room, appends several authors' batches at once that way).
 struct AppendContext {
   std::string user;
   std::string municipality;
   int64_t server_time_ms = 0;  // 0: the store stamps the current time
+  bool op_authors = false;
 };
 
 // One operation as stored.
@@ -56,6 +60,7 @@ struct PlanInfo {
   ChainHash head{};           // chain value of last_seq
   uint64_t snapshot_seq = 0;  // 0: no snapshot
   int64_t created_ms = 0;
+  int64_t last_time_ms = 0;   // server time of last_seq (0: empty)
 };
 
 // A plan as needed to rebuild it: the latest snapshot (if any) and every
@@ -93,8 +98,9 @@ class PlanStore {
   // `stored` (if non-null) receives them as stored. Nothing of a failed
   // append is visible. REQUIRES: ops non-empty.
   // Each op is stored with op.author = {who.user, who.municipality, server
-  // time}. Server time never decreases within a plan: the time used is
-  // max(who.server_time_ms or now, the plan's latest time), so time ranges
+  // time} (or its own author with who.op_authors). Server time never
+  // decreases within a plan: the time used is max(who.server_time_ms (the
+  // op's with op_authors) or now, the plan's latest time), so time ranges
   // map to sequence ranges. InvalidArgument when an op fails CheckOpShape.
   virtual Status Append(std::string_view plan_id, const std::vector<Op>& ops,
                         const AppendContext& who,

@@ -260,6 +260,7 @@ Status RocksDbPlanStore::ListPlans(std::vector<PlanInfo>* out) {
     info.last_seq = record.last_seq;
     info.head = record.head;
     info.created_ms = record.created_ms;
+    info.last_time_ms = record.last_time_ms;
     SAMPLAN_RETURN_IF_ERROR(LatestSnapshotSeq(info.plan_id, &info.snapshot_seq));
     out->push_back(std::move(info));
   }
@@ -280,6 +281,7 @@ Status RocksDbPlanStore::GetPlanInfo(std::string_view plan_id, PlanInfo* out) {
   out->last_seq = record.last_seq;
   out->head = record.head;
   out->created_ms = record.created_ms;
+  out->last_time_ms = record.last_time_ms;
   return LatestSnapshotSeq(plan_id, &out->snapshot_seq);
 }
 
@@ -453,6 +455,7 @@ Status RocksDbPlanStore::Load(std::string_view plan_id, LoadedPlan* out) {
   out->info.last_seq = record.last_seq;
   out->info.head = record.head;
   out->info.created_ms = record.created_ms;
+  out->info.last_time_ms = record.last_time_ms;
 
   // The newest usable snapshot, whose chain value matches the log's.
   ChainHash chain{};  // chain value at out->snapshot_seq
