@@ -154,7 +154,7 @@ TEST(SessionLimitsTest, UnauthenticatedHugeJoinIsClosedWithoutParsing) {
   // ~1 MiB join with ~95,000 version entries, no token: refused as too big
   // for a stranger (1009), not parsed and answered.
   const std::string huge_join = JoinWithVersion(95000);
-  ASSERT_GT(huge_join.size(), 1000000u);
+  ASSERT_GT(huge_join.size(), 900000u);
   ASSERT_LT(huge_join.size(), size_t{1} << 20);
   for (int attacker = 0; attacker < 3; ++attacker) {
     RawWs ws;
@@ -248,7 +248,9 @@ TEST(SessionLimitsTest, SustainedFloodIsClosedWith1008) {
 
 TEST(SessionLimitsTest, ClosesDuringBroadcastsAndErrorsKeepServerHealthy) {
   Fixture f;
-  ASSERT_TRUE(f.Start({"--rate", "100", "--burst", "5"})) << f.server.log();
+  // The writer's 20 edits per round fit in the burst; the flooders' pings
+  // do not.
+  ASSERT_TRUE(f.Start({"--rate", "100", "--burst", "40"})) << f.server.log();
   const uint16_t port = f.server.port();
   Editor writer(port, f.Token("anne", "Moss", Role::kAdmin));
   ASSERT_TRUE(writer.Open());
@@ -278,7 +280,9 @@ TEST(SessionLimitsTest, ClosesDuringBroadcastsAndErrorsKeepServerHealthy) {
       EXPECT_EQ(fl->ws().close_code(), 1008) << fl->ws().close_error();
     }
     ASSERT_TRUE(writer.PumpUntil([&] { return writer.acks() == 20u * (round + 1); },
-                                 Ms(15000)));
+                                 Ms(15000)))
+        << "acks " << writer.acks() << ", errors "
+        << (writer.errors().empty() ? "" : writer.errors()[0].dump());
   }
   EXPECT_TRUE(writer.errors().empty());
   EXPECT_TRUE(PingPong(writer.ws(), "healthy"));
