@@ -110,8 +110,13 @@ Status VersionFromJson(const Json& j, std::string_view path,
   if (!j.is_array()) return Bad(path, "expected [[replica, count], ...]");
   // Entries are sorted once and added in replica order: VersionVector::Set
   // inserts into a sorted vector, so adding them in wire order would cost
-  // O(n^2) for an untrusted n.
-  std::vector<std::pair<uint64_t, uint64_t>> entries;
+  // O(n^2) for an untrusted n. Each keeps its wire index for errors.
+  struct Entry {
+    uint64_t replica;
+    uint64_t count;
+    size_t index;
+  };
+  std::vector<Entry> entries;
   entries.reserve(j.size());
   for (size_t i = 0; i < j.size(); ++i) {
     const Json& e = j[i];
@@ -124,16 +129,17 @@ Status VersionFromJson(const Json& j, std::string_view path,
     SAMPLAN_RETURN_IF_ERROR(
         UintFromJson(e[1], Index(path, i), kMaxWireInteger, &count));
     if (replica == 0) return Bad(Index(path, i), "replica 0 is reserved");
-    entries.emplace_back(replica, count);
+    entries.push_back(Entry{replica, count, i});
   }
-  std::sort(entries.begin(), entries.end());
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.replica != b.replica ? a.replica < b.replica : a.index < b.index;
+  });
   VersionVector v;
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (i > 0 && entries[i].first == entries[i - 1].first) {
-      return Bad(path, "replica " + std::to_string(entries[i].first) +
-                           " listed twice");
+    if (i > 0 && entries[i].replica == entries[i - 1].replica) {
+      return Bad(Index(path, entries[i].index), "replica listed twice");
     }
-    v.Set(entries[i].first, entries[i].second);  // appends: ascending ids
+    v.Set(entries[i].replica, entries[i].count);  // appends: ascending ids
   }
   *out = std::move(v);
   return Status::OK();
