@@ -1,5 +1,6 @@
 #include "protocol/json_codec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -107,19 +108,38 @@ Json VersionToJson(const VersionVector& v) {
 Status VersionFromJson(const Json& j, std::string_view path,
                        VersionVector* out) {
   if (!j.is_array()) return Bad(path, "expected [[replica, count], ...]");
-  VersionVector v;
+  // Entries are sorted once and added in replica order: VersionVector::Set
+  // inserts into a sorted vector, so adding them in wire order would cost
+  // O(n^2) for an untrusted n. Each keeps its wire index for errors.
+  struct Entry {
+    uint64_t replica;
+    uint64_t count;
+    size_t index;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(j.size());
   for (size_t i = 0; i < j.size(); ++i) {
-    const std::string p = Index(path, i);
     const Json& e = j[i];
     if (!e.is_array() || e.size() != 2) {
-      return Bad(p, "expected [replica, count]");
+      return Bad(Index(path, i), "expected [replica, count]");
     }
     uint64_t replica = 0, count = 0;
-    SAMPLAN_RETURN_IF_ERROR(UintFromJson(e[0], p, kMaxWireInteger, &replica));
-    SAMPLAN_RETURN_IF_ERROR(UintFromJson(e[1], p, kMaxWireInteger, &count));
-    if (replica == 0) return Bad(p, "replica 0 is reserved");
-    if (v.Get(replica) != 0) return Bad(p, "replica listed twice");
-    v.Set(replica, count);
+    SAMPLAN_RETURN_IF_ERROR(
+        UintFromJson(e[0], Index(path, i), kMaxWireInteger, &replica));
+    SAMPLAN_RETURN_IF_ERROR(
+        UintFromJson(e[1], Index(path, i), kMaxWireInteger, &count));
+    if (replica == 0) return Bad(Index(path, i), "replica 0 is reserved");
+    entries.push_back(Entry{replica, count, i});
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.replica != b.replica ? a.replica < b.replica : a.index < b.index;
+  });
+  VersionVector v;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0 && entries[i].replica == entries[i - 1].replica) {
+      return Bad(Index(path, entries[i].index), "replica listed twice");
+    }
+    v.Set(entries[i].replica, entries[i].count);  // appends: ascending ids
   }
   *out = std::move(v);
   return Status::OK();

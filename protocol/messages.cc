@@ -82,6 +82,13 @@ bool ParseClientMessage(std::string_view text, const ParseLimits& limits,
     }
     m.plan = p->get<std::string>();
     if (auto ver = j.find("version"); ver != j.end() && !ver->is_null()) {
+      if (ver->is_array() && ver->size() > limits.max_version_entries) {
+        return Fail(error, kCodeBadMessage,
+                    "version: " + std::to_string(ver->size()) +
+                        " entries exceed the limit of " +
+                        std::to_string(limits.max_version_entries),
+                    ref);
+      }
       Status s = VersionFromJson(*ver, "version", &m.version);
       if (!s.ok()) return Fail(error, kCodeBadMessage, s.message(), ref);
     }
@@ -119,6 +126,13 @@ bool ParseClientMessage(std::string_view text, const ParseLimits& limits,
       Anchor anchor;
       Status s = AnchorFromJson(*a, "anchor", &anchor);
       if (!s.ok()) return Fail(error, kCodeBadMessage, s.message(), ref);
+      if (anchor.field.size() > kMaxAnchorFieldBytes) {
+        return Fail(error, kCodeBadMessage,
+                    "anchor.field: " + std::to_string(anchor.field.size()) +
+                        " bytes exceed the limit of " +
+                        std::to_string(kMaxAnchorFieldBytes),
+                    ref);
+      }
       m.anchor = std::move(anchor);
     }
     if (auto ty = j.find("typing"); ty != j.end() && !ty->is_null()) {

@@ -70,13 +70,23 @@ struct ClientMessage {
   bool typing = false;
 };
 
+// The longest field name a presence anchor may carry (as long as an op's
+// field name, crdt/op.cc), so an anchor, which the server repeats to every
+// member and later joiner, stays a few hundred bytes.
+inline constexpr size_t kMaxAnchorFieldBytes = 256;
+
 struct ParseLimits {
   size_t max_ops_per_batch = 1000;
+  // Entries of a join's version vector (a plan has one per replica that
+  // ever wrote; more is an attack on the parser and the room).
+  size_t max_version_entries = 10000;
 };
 
 // Parses one client message. On failure returns false and fills `error`
 // (code bad_json, bad_message, unknown_type, unsupported_version,
-// batch_too_large or invalid_op).
+// batch_too_large or invalid_op). A join with more than
+// max_version_entries version entries and a presence anchor whose field
+// name passes kMaxAnchorFieldBytes are bad_message naming the limit.
 bool ParseClientMessage(std::string_view text, const ParseLimits& limits,
                         ClientMessage* out, ProtocolError* error);
 

@@ -1,35 +1,146 @@
 #include "server/http_api.h"
 
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <cstdio>
+#include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "protocol/messages.h"
+#include "server/event_log.h"
 #include "server/room.h"
 #include "server/server.h"
 
 namespace samplan {
 
+namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using Json = nlohmann::json;
 
 namespace {
 
-HttpResponse Make(const HttpRequest& req, http::status status,
+// What a response needs of its request; copied so that replies built on
+// another thread never touch the request (owned by the HttpSession).
+struct RequestMeta {
+  unsigned version = 11;
+  bool keep_alive = true;
+};
+
+RequestMeta MetaOf(const HttpRequest& req) {
+  return RequestMeta{req.version(), req.keep_alive()};
+}
+
+HttpResponse Make(const RequestMeta& req, http::status status,
                   std::string body, const char* type = "application/json") {
-  HttpResponse res{status, req.version()};
+  HttpResponse res{status, req.version};
   res.set(http::field::server, "samplan");
   res.set(http::field::content_type, type);
   res.set(http::field::cache_control, "no-store");
-  res.keep_alive(req.keep_alive());
+  res.keep_alive(req.keep_alive);
   res.body() = std::move(body);
   res.prepare_payload();
   return res;
 }
 
-HttpResponse Error(const HttpRequest& req, http::status status,
+HttpResponse Error(const RequestMeta& req, http::status status,
                    std::string_view code, std::string_view message) {
   Json j = {{"error", {{"code", code}, {"message", message}}}};
   return Make(req, status, protocol::Dump(j));
+}
+
+// UTF-8 code points of `s` (valid UTF-8: the JSON parser checked it).
+size_t CodePoints(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+// `s` cut to at most `max` code points.
+std::string CutCodePoints(const std::string& s, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80 && n++ == max) {
+      return s.substr(0, i);
+    }
+  }
+  return s;
+}
+
+// The value of `key` in the query of `target` ("" when absent).
+std::string QueryParam(std::string_view target, std::string_view key) {
+  const size_t q = target.find('?');
+  if (q == std::string_view::npos) return "";
+  std::string_view query = target.substr(q + 1);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == key) {
+      return eq == std::string_view::npos ? ""
+                                          : std::string(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return "";
+}
+
+// Plans created per user (--max-plans-per-user), persisted in
+// DATA/plans-created.json so that a restart does not reset the quota. Only
+// touched on the blocking pool, under `mu` (creates are serialized: a
+// user's concurrent creates cannot overshoot).
+struct PlanQuota {
+  std::mutex mu;
+  bool loaded = false;
+  std::map<std::string, uint64_t> created;
+};
+
+PlanQuota& Quota() {
+  static PlanQuota quota;  // one server per process
+  return quota;
+}
+
+std::string QuotaPath(const Server* server) {
+  return server->config().data_dir + "/plans-created.json";
+}
+
+// REQUIRES: quota.mu held.
+void LoadQuota(const Server* server, PlanQuota* quota) {
+  if (quota->loaded) return;
+  quota->loaded = true;
+  std::ifstream in(QuotaPath(server));
+  if (!in) return;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Json j = Json::parse(ss.str(), nullptr, false);
+  if (!j.is_object()) return;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it->is_number_unsigned()) quota->created[it.key()] = it->get<uint64_t>();
+  }
+}
+
+// REQUIRES: quota.mu held. Writes a temporary file and renames it over the
+// old one, so a crash leaves one of the two.
+void SaveQuota(const Server* server, const PlanQuota& quota) {
+  Json j = Json::object();
+  for (const auto& [user, n] : quota.created) j[user] = n;
+  const std::string path = QuotaPath(server);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << protocol::Dump(j);
+    if (!out) {
+      LogEvent({{"event", "plan_quota_save_failed"}, {"path", tmp}});
+      return;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    LogEvent({{"event", "plan_quota_save_failed"}, {"path", path}});
+  }
 }
 
 }  // namespace
@@ -51,7 +162,7 @@ Claims DemoClaims(const DemoAccount& account) {
   Claims c;
   c.user = account.user;
   c.municipality = account.municipality;
-  c.plans["*"] = account.role;
+  c.plans[kDemoPlanId] = account.role;
   c.issued_s = NowSeconds();
   c.expires_s = c.issued_s + 12 * 3600;
   return c;
@@ -93,24 +204,26 @@ std::optional<Claims> BearerClaims(Server* server, const HttpRequest& req,
 
 // The caller's claims, or nullopt after replying 401 naming what is wrong.
 std::optional<Claims> RequireClaims(
-    Server* server, const HttpRequest& req,
+    Server* server, const HttpRequest& http_req,
     const std::function<void(HttpResponse)>& reply) {
   std::string error;
-  std::optional<Claims> claims = BearerClaims(server, req, &error);
+  std::optional<Claims> claims = BearerClaims(server, http_req, &error);
   if (!claims) {
-    reply(Error(req, http::status::unauthorized, "not_authenticated",
+    reply(Error(MetaOf(http_req), http::status::unauthorized, "not_authenticated",
                 error.empty() ? "Authorization: Bearer <token> required"
                               : error));
   }
   return claims;
 }
 
-void HandleHttpRequest(Server* server, const HttpRequest& req,
+void HandleHttpRequest(Server* server, const HttpRequest& http_req,
                        std::function<void(HttpResponse)> reply) {
   server->metrics().http_requests_total.fetch_add(1);
-  const std::string_view target(req.target().data(), req.target().size());
+  const RequestMeta req = MetaOf(http_req);
+  const std::string_view target(http_req.target().data(),
+                                http_req.target().size());
   const std::string_view path = target.substr(0, target.find('?'));
-  const bool get = req.method() == http::verb::get;
+  const bool get = http_req.method() == http::verb::get;
   if (path == "/healthz" && get) {
     reply(Make(req, http::status::ok, "ok\n", "text/plain"));
     return;
@@ -120,13 +233,14 @@ void HandleHttpRequest(Server* server, const HttpRequest& req,
                "text/plain; version=0.0.4"));
     return;
   }
-  if (path == "/api/demo-login" && req.method() == http::verb::post) {
-    if (!server->config().demo) {
+  if (path == "/api/demo-login" && http_req.method() == http::verb::post) {
+    if (!server->config().demo_login) {
       reply(Error(req, http::status::not_found, "not_found",
-                  "demo login is disabled"));
+                  "demo login is disabled on this server (started with "
+                  "--no-demo, or its data has no demo plan)"));
       return;
     }
-    Json body = Json::parse(req.body(), nullptr, false);
+    Json body = Json::parse(http_req.body(), nullptr, false);
     if (body.is_discarded() || !body.is_object() || !body.contains("user") ||
         !body["user"].is_string()) {
       reply(Error(req, http::status::bad_request, "bad_request",
@@ -136,6 +250,15 @@ void HandleHttpRequest(Server* server, const HttpRequest& req,
     const std::string user = body["user"].get<std::string>();
     for (const DemoAccount& a : DemoAccounts()) {
       if (a.user != user) continue;
+      if (a.role == Role::kAdmin) {
+        // An admin may write owners and create plans: not for whoever can
+        // reach the port. Its token is on the server's console.
+        reply(Error(req, http::status::forbidden, "forbidden",
+                    "the admin demo account '" + a.user +
+                        "' is not available over HTTP; its token is printed "
+                        "on the server console at start-up"));
+        return;
+      }
       const Claims c = DemoClaims(a);
       Json out = {{"token", server->signer().Mint(c)},
                   {"user", a.user},
@@ -149,10 +272,10 @@ void HandleHttpRequest(Server* server, const HttpRequest& req,
                 "no demo user '" + user + "'"));
     return;
   }
-  if (path == "/api/plans" && req.method() == http::verb::post) {
-    std::optional<Claims> claims = RequireClaims(server, req, reply);
+  if (path == "/api/plans" && http_req.method() == http::verb::post) {
+    std::optional<Claims> claims = RequireClaims(server, http_req, reply);
     if (!claims) return;
-    Json body = Json::parse(req.body(), nullptr, false);
+    Json body = Json::parse(http_req.body(), nullptr, false);
     if (body.is_discarded() || !body.is_object() || !body.contains("id") ||
         !body["id"].is_string() ||
         (body.contains("title") && !body["title"].is_string())) {
@@ -168,15 +291,41 @@ void HandleHttpRequest(Server* server, const HttpRequest& req,
                   "only an admin of the plan (or of \"*\") may create it"));
       return;
     }
-    Status s = server->store()->CreatePlan(id, title);
-    if (!s.ok()) {
-      const bool exists = s.code() == Status::Code::kFailedPrecondition;
-      reply(Error(req, exists ? http::status::conflict : http::status::bad_request,
-                  exists ? "plan_exists" : "bad_request", s.message()));
+    if (CodePoints(title) > kMaxPlanTitleCodePoints) {
+      reply(Error(req, http::status::bad_request, "bad_request",
+                  "title: " + std::to_string(CodePoints(title)) +
+                      " characters exceed the limit of " +
+                      std::to_string(kMaxPlanTitleCodePoints)));
       return;
     }
-    reply(Make(req, http::status::created,
-               protocol::Dump({{"id", id}, {"title", title}, {"seq", 0}})));
+    asio::post(server->blocking_pool(), [server, req, id, title,
+                                         user = claims->user,
+                                         reply = std::move(reply)] {
+      PlanQuota& quota = Quota();
+      std::lock_guard<std::mutex> lock(quota.mu);
+      LoadQuota(server, &quota);
+      const uint64_t limit = server->config().max_plans_per_user;
+      if (quota.created[user] >= limit) {
+        reply(Error(req, http::status::forbidden, "quota_exceeded",
+                    "user '" + user + "' has already created " +
+                        std::to_string(quota.created[user]) +
+                        " plans, the limit of --max-plans-per-user (" +
+                        std::to_string(limit) + ")"));
+        return;
+      }
+      Status s = server->store()->CreatePlan(id, title);
+      if (!s.ok()) {
+        const bool exists = s.code() == Status::Code::kFailedPrecondition;
+        reply(Error(req,
+                    exists ? http::status::conflict : http::status::bad_request,
+                    exists ? "plan_exists" : "bad_request", s.message()));
+        return;
+      }
+      ++quota.created[user];
+      SaveQuota(server, quota);
+      reply(Make(req, http::status::created,
+                 protocol::Dump({{"id", id}, {"title", title}, {"seq", 0}})));
+    });
     return;
   }
   if (path == "/api/plans" || path.starts_with("/api/plans/")) {
@@ -185,27 +334,61 @@ void HandleHttpRequest(Server* server, const HttpRequest& req,
                   "only GET"));
       return;
     }
-    std::optional<Claims> claims = RequireClaims(server, req, reply);
+    std::optional<Claims> claims = RequireClaims(server, http_req, reply);
     if (!claims) return;
     if (path == "/api/plans") {
-      std::vector<PlanInfo> plans;
-      Status s = server->store()->ListPlans(&plans);
-      if (!s.ok()) {
-        reply(Error(req, http::status::service_unavailable, "storage_error",
-                    s.ToString()));
-        return;
+      size_t limit = kDefaultPlansPage;
+      const std::string limit_text = QueryParam(target, "limit");
+      if (!limit_text.empty()) {
+        size_t n = 0;
+        bool digits = limit_text.size() <= 6;
+        for (char c : limit_text) {
+          digits = digits && c >= '0' && c <= '9';
+          if (digits) n = n * 10 + static_cast<size_t>(c - '0');
+        }
+        if (!digits || n < 1 || n > kMaxPlansPage) {
+          reply(Error(req, http::status::bad_request, "bad_request",
+                      "limit: expected 1 to " + std::to_string(kMaxPlansPage)));
+          return;
+        }
+        limit = n;
       }
-      Json list = Json::array();
-      for (const PlanInfo& p : plans) {
-        std::optional<Role> role = claims->RoleFor(p.plan_id);
-        if (!role) continue;
-        list.push_back({{"id", p.plan_id},
-                        {"title", p.title},
-                        {"seq", p.last_seq},
-                        {"role", RoleName(*role)},
-                        {"created_ms", p.created_ms}});
-      }
-      reply(Make(req, http::status::ok, protocol::Dump({{"plans", list}})));
+      std::string after = QueryParam(target, "after");
+      asio::post(server->blocking_pool(), [server, req, limit,
+                                           after = std::move(after),
+                                           claims = std::move(*claims),
+                                           reply = std::move(reply)] {
+        std::vector<PlanInfo> plans;
+        Status s = server->store()->ListPlans(&plans);
+        if (!s.ok()) {
+          reply(Error(req, http::status::service_unavailable, "storage_error",
+                      s.ToString()));
+          return;
+        }
+        std::sort(plans.begin(), plans.end(),
+                  [](const PlanInfo& a, const PlanInfo& b) {
+                    return a.plan_id < b.plan_id;
+                  });
+        Json list = Json::array();
+        Json next = nullptr;
+        for (const PlanInfo& p : plans) {
+          if (!after.empty() && p.plan_id <= after) continue;
+          std::optional<Role> role = claims.RoleFor(p.plan_id);
+          if (!role) continue;
+          if (list.size() == limit) {
+            next = list.back()["id"];  // there is more after this page
+            break;
+          }
+          list.push_back(
+              {{"id", p.plan_id},
+               {"title", CutCodePoints(p.title, kMaxPlanTitleCodePoints)},
+               {"seq", p.last_seq},
+               {"role", RoleName(*role)},
+               {"created_ms", p.created_ms}});
+        }
+        reply(Make(req, http::status::ok,
+                   protocol::Dump({{"plans", list}, {"next", next}})));
+      });
       return;
     }
     const std::string plan(path.substr(std::string_view("/api/plans/").size()));
@@ -216,20 +399,30 @@ void HandleHttpRequest(Server* server, const HttpRequest& req,
                       "' does not exist or is not visible to this token"));
       return;
     }
-    std::shared_ptr<Room> room = server->AcquireRoom(plan);
-    const unsigned version = req.version();
-    const bool keep_alive = req.keep_alive();
-    room->RenderState([server, room, version, keep_alive,
-                       reply = std::move(reply)](int status, std::string body) {
-      HttpResponse res{static_cast<http::status>(status), version};
-      res.set(http::field::server, "samplan");
-      res.set(http::field::content_type, "application/json");
-      res.set(http::field::cache_control, "no-store");
-      res.keep_alive(keep_alive);
-      res.body() = std::move(body);
-      res.prepare_payload();
-      reply(std::move(res));
-      server->ReleaseRoom(room);
+    // The existence check reads the store: on the blocking pool. A plan
+    // that does not exist never gets a room.
+    asio::post(server->blocking_pool(), [server, req, plan,
+                                         reply = std::move(reply)]() mutable {
+      PlanInfo info;
+      Status s = server->store()->GetPlanInfo(plan, &info);
+      if (!s.ok()) {
+        const bool missing = s.code() == Status::Code::kNotFound;
+        reply(Error(req,
+                    missing ? http::status::not_found
+                            : http::status::service_unavailable,
+                    missing ? "plan_not_found" : "storage_error",
+                    missing ? "plan '" + plan +
+                                  "' does not exist or is not visible to "
+                                  "this token"
+                            : s.ToString()));
+        return;
+      }
+      std::shared_ptr<Room> room = server->AcquireRoom(plan);
+      room->RenderState([server, room, req, reply = std::move(reply)](
+                            int status, std::string body) {
+        reply(Make(req, static_cast<http::status>(status), std::move(body)));
+        server->ReleaseRoom(room);
+      });
     });
     return;
   }

@@ -2,16 +2,25 @@
 //
 //   GET  /healthz              "ok"
 //   GET  /metrics              Prometheus text format
-//   GET  /api/plans            plans the bearer token may see
-//   POST /api/plans            {"id", "title"}: create an empty plan (admins)
+//   GET  /api/plans            plans the bearer token may see, a page at a
+//                              time (?limit=N, at most 1000, default 100;
+//                              ?after=ID continues after plan ID)
+//   POST /api/plans            {"id", "title"}: create an empty plan (admins;
+//                              title <= kMaxPlanTitleCodePoints, at most
+//                              max_plans_per_user plans per user)
 //   GET  /api/plans/{id}       a plan's current state as JSON
 //   POST /api/demo-login       {"user": "ola"} -> a token for a demo account
+//                              (demo plan only; never the admin account)
 //
 // Authorization: Bearer <token> for /api/plans*. Errors are JSON
 // {"error": {"code", "message"}} with a matching HTTP status.
 //
+// Storage calls (list, create, a plan's existence) run on the server's
+// blocking pool, never on a network thread.
+//
 // Thread-safety: HandleHttpRequest may be called from any thread; `reply`
-// may be invoked on another thread (a room's strand).
+// may be invoked on another thread (the blocking pool or a room's strand);
+// the caller posts the response to its own strand.
 #ifndef SAMPLAN_SERVER_HTTP_API_H_
 #define SAMPLAN_SERVER_HTTP_API_H_
 
@@ -32,7 +41,17 @@ using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>
 using HttpResponse =
     boost::beast::http::response<boost::beast::http::string_body>;
 
-// Serves one request; calls `reply` exactly once.
+// Longest plan title accepted at creation, in Unicode code points (longer
+// titles already stored are cut to this in listings).
+inline constexpr size_t kMaxPlanTitleCodePoints = 200;
+// GET /api/plans page size: default and largest.
+inline constexpr size_t kDefaultPlansPage = 100;
+inline constexpr size_t kMaxPlansPage = 1000;
+// The demo plan's id; demo tokens name only this plan.
+inline constexpr char kDemoPlanId[] = "demo";
+
+// Serves one request; calls `reply` exactly once. `req` need not outlive
+// the call.
 void HandleHttpRequest(Server* server, const HttpRequest& req,
                        std::function<void(HttpResponse)> reply);
 
@@ -54,7 +73,8 @@ struct DemoAccount {
   Role role;
 };
 const std::vector<DemoAccount>& DemoAccounts();
-// The claims of a demo account's token: every plan, its role, 12 hours.
+// The claims of a demo account's token: the demo plan only, its role,
+// 12 hours.
 Claims DemoClaims(const DemoAccount& account);
 
 }  // namespace samplan

@@ -15,8 +15,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
-HttpSession::HttpSession(asio::ip::tcp::socket&& socket, Server* server)
-    : server_(server), stream_(std::move(socket)) {
+HttpSession::HttpSession(asio::ip::tcp::socket&& socket, Server* server,
+                         std::unique_ptr<ConnectionSlot> slot)
+    : server_(server), stream_(std::move(socket)), slot_(std::move(slot)) {
   beast::error_code ec;
   // Small messages (acks, presence, single edits) must not wait for
   // Nagle's algorithm and the peer's delayed ACK (up to 40 ms).
@@ -24,6 +25,8 @@ HttpSession::HttpSession(asio::ip::tcp::socket&& socket, Server* server)
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
 }
+
+HttpSession::~HttpSession() = default;
 
 void HttpSession::Run() {
   asio::dispatch(stream_.get_executor(),
@@ -93,7 +96,8 @@ void HttpSession::OnRead(beast::error_code ec, size_t) {
       return;
     }
     std::make_shared<WebsocketSession>(stream_.release_socket(), server_,
-                                       remote_, std::move(claims))
+                                       remote_, std::move(claims),
+                                       std::move(slot_))
         ->Run(std::move(req));
     return;
   }

@@ -2,6 +2,7 @@
 // a WebSocket (the Origin is checked against the allow-list first; a
 // Bearer token on the upgrade request authenticates the session at once).
 // Requests are read with a handshake timeout and a body limit of 64 KiB.
+// It holds its connection's ConnectionSlot and passes it on at upgrade.
 //
 // Thread-safety: runs on its socket's strand; replies from other threads
 // are posted there.
@@ -18,11 +19,16 @@
 
 namespace samplan {
 
+class ConnectionSlot;
 class Server;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket&& socket, Server* server);
+  // `slot` counts this connection until the session (or the WebSocket
+  // session it upgrades to) ends.
+  HttpSession(boost::asio::ip::tcp::socket&& socket, Server* server,
+              std::unique_ptr<ConnectionSlot> slot);
+  ~HttpSession();
   void Run();
 
  private:
@@ -39,6 +45,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       parser_;
   std::shared_ptr<HttpResponse> response_;
   std::string remote_;
+  std::unique_ptr<ConnectionSlot> slot_;
 };
 
 }  // namespace samplan

@@ -64,13 +64,14 @@ void Listener::OnAccept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  if (server_->metrics().connections.load() >=
-      static_cast<int64_t>(server_->config().max_connections)) {
+  std::unique_ptr<ConnectionSlot> slot = server_->TryAcquireConnection();
+  if (!slot) {
     beast::error_code ignored;
     socket.close(ignored);
     LogEvent({{"event", "connection_refused"}, {"reason", "max_connections"}});
   } else {
-    std::make_shared<HttpSession>(std::move(socket), server_)->Run();
+    std::make_shared<HttpSession>(std::move(socket), server_, std::move(slot))
+        ->Run();
   }
   DoAccept();
 }

@@ -1,5 +1,6 @@
 // Listener: accepts TCP connections and starts an HttpSession on its own
-// strand for each. Thread-safety: Run and Stop may be called from any
+// strand for each, holding a ConnectionSlot (none free: the socket is
+// closed at once). Thread-safety: Run and Stop may be called from any
 // thread (Stop posts to the acceptor's strand).
 #ifndef SAMPLAN_SERVER_LISTENER_H_
 #define SAMPLAN_SERVER_LISTENER_H_

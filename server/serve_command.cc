@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <boost/asio/ip/address.hpp>
+
 #include <charconv>
 #include <cstdio>
 #include <memory>
@@ -23,7 +25,7 @@ namespace samplan {
 
 namespace {
 
-constexpr char kDemoPlan[] = "demo";
+constexpr const char* kDemoPlan = kDemoPlanId;
 // The replica id the demo plan is written as (ids below 2^32 are reserved
 // for the server; kServerReplica is the rooms' own id).
 constexpr ReplicaId kDemoBuilderReplica = 2;
@@ -79,6 +81,10 @@ int RunServeCommand(std::span<const std::string_view> args) {
       cfg.demo = false;
       continue;
     }
+    if (a == "--allow-public-demo") {
+      cfg.allow_public_demo = true;
+      continue;
+    }
     if (a == "--no-sync") {
       cfg.sync = false;
       continue;
@@ -128,6 +134,8 @@ int RunServeCommand(std::span<const std::string_view> args) {
       ok = ParseNumber(v, &cfg.snapshot_every_ops);
     } else if (a == "--snapshot-interval") {
       ok = ParseNumber(v, &cfg.snapshot_every_s) && cfg.snapshot_every_s >= 1;
+    } else if (a == "--max-plans-per-user") {
+      ok = ParseNumber(v, &cfg.max_plans_per_user);
     } else if (a == "--max-connections") {
       ok = ParseNumber(v, &cfg.max_connections) && cfg.max_connections >= 1;
     } else if (a == "--max-plan-chars") {
@@ -148,6 +156,12 @@ int RunServeCommand(std::span<const std::string_view> args) {
     }
   }
   if (quiet) SetEventLogEnabled(false);
+  boost::system::error_code bind_ec;
+  const boost::asio::ip::address bind_address =
+      boost::asio::ip::make_address(cfg.bind, bind_ec);
+  if (bind_ec) {
+    return Usage("serve", "--bind: '" + cfg.bind + "' is not an IP address");
+  }
   if (!MakeDir(cfg.data_dir)) {
     std::fprintf(stderr, "samplan serve: cannot create data directory %s\n",
                  cfg.data_dir.c_str());
@@ -180,7 +194,22 @@ int RunServeCommand(std::span<const std::string_view> args) {
     std::printf("samplan serve: created the demo plan '%s' in %s\n", kDemoPlan,
                 cfg.data_dir.c_str());
   }
-  const bool demo = cfg.demo;
+  if (cfg.demo) {
+    PlanInfo info;
+    cfg.demo_login = store->GetPlanInfo(kDemoPlan, &info).ok();
+  }
+  // Demo login hands out tokens to whoever asks: only on loopback unless
+  // the operator opens it on purpose. Checked before binding anything.
+  if (cfg.demo_login && !bind_address.is_loopback() && !cfg.allow_public_demo) {
+    std::fprintf(stderr,
+                 "samplan serve: demo login (POST /api/demo-login) gives a "
+                 "token to anyone who can reach %s; bind to 127.0.0.1, run "
+                 "with --no-demo, or pass --allow-public-demo to open it on "
+                 "purpose\n",
+                 cfg.bind.c_str());
+    return kExitUsage;
+  }
+  const bool demo = cfg.demo_login;
   std::unique_ptr<SnapshotScheduler> snapshots;
   if (cfg.snapshot_every_ops > 0) {
     SnapshotPolicy policy;
@@ -201,8 +230,12 @@ int RunServeCommand(std::span<const std::string_view> args) {
               host.c_str(), server.port(), host.c_str(), server.port());
   if (demo) {
     TokenSigner signer(secret);
-    std::printf("demo accounts (tokens valid 12 h; or POST /api/demo-login "
-                "{\"user\": NAME}):\n");
+    std::printf("demo login is on: it is for trying Samplan out, anyone who "
+                "can reach this port gets a demo token; samplan serve "
+                "--no-demo gives a server with no open door\n");
+    std::printf("demo accounts (tokens for plan '%s', valid 12 h; or POST "
+                "/api/demo-login {\"user\": NAME}, except the admin):\n",
+                kDemoPlan);
     for (const DemoAccount& a : DemoAccounts()) {
       const Claims c = DemoClaims(a);
       std::printf("  %-5s %-8s %-22s %s\n", a.user.c_str(), RoleName(a.role),

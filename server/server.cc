@@ -168,6 +168,19 @@ void Server::UnloadIfUnused(Room* room) {
   rooms_.erase(it);
 }
 
+ConnectionSlot::~ConnectionSlot() {
+  server_->open_connections_.fetch_sub(1);
+}
+
+std::unique_ptr<ConnectionSlot> Server::TryAcquireConnection() {
+  // Increment first, then check: concurrent accepts can never both pass.
+  if (open_connections_.fetch_add(1) >= config_.max_connections) {
+    open_connections_.fetch_sub(1);
+    return nullptr;
+  }
+  return std::make_unique<ConnectionSlot>(this);
+}
+
 void Server::RegisterSession(const std::shared_ptr<WebsocketSession>& s) {
   std::lock_guard<std::mutex> lock(mu_);
   sessions_[s.get()] = s;

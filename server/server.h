@@ -39,6 +39,23 @@ class Room;
 class SnapshotScheduler;
 class WebsocketSession;
 
+class Server;
+
+// One counted connection (--max-connections): taken by the Listener at
+// accept, handed from the HttpSession to the WebsocketSession on upgrade,
+// released when the last of them is destroyed. Counting from accept (not
+// from the upgrade) keeps the limit true under a burst of upgrades.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(Server* server) : server_(server) {}
+  ~ConnectionSlot();
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+ private:
+  Server* server_;
+};
+
 class Server {
  public:
   // `store` must outlive the server.
@@ -76,6 +93,10 @@ class Server {
   // drops it from the registry unless someone acquired it meanwhile.
   void UnloadIfUnused(Room* room);
 
+  // A slot for a new connection, or nullptr when --max-connections are
+  // open (HTTP and WebSocket alike).
+  std::unique_ptr<ConnectionSlot> TryAcquireConnection();
+
   void RegisterSession(const std::shared_ptr<WebsocketSession>& s);
   void UnregisterSession(WebsocketSession* s);
   std::string NextSessionId();
@@ -84,6 +105,7 @@ class Server {
   void AppendFinished() { appends_in_flight_.fetch_sub(1); }
 
  private:
+  friend class ConnectionSlot;
   void StartShutdown();
   void WaitForDrain(std::shared_ptr<boost::asio::steady_timer> timer,
                     std::chrono::steady_clock::time_point deadline);
@@ -92,6 +114,9 @@ class Server {
   PlanStore* store_;
   TokenSigner signer_;
   Metrics metrics_;
+  // Declared before ioc_: sessions destroyed with the io_context release
+  // their slots here.
+  std::atomic<size_t> open_connections_{0};
   boost::asio::io_context ioc_;
   boost::asio::thread_pool blocking_;  // 16 threads: they mostly wait on fsync
   std::shared_ptr<Listener> listener_;

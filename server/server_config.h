@@ -31,6 +31,7 @@ struct ServerConfig {
   int auth_timeout_s = 10;       // time to send "auth" after connecting
   size_t send_queue_limit = 1024;              // messages
   size_t send_queue_bytes = 64u << 20;         // bytes
+  // Open TCP connections, HTTP and WebSocket alike, counted from accept.
   size_t max_connections = 10000;
   // Per plan: operations accepted but not yet stored (the room refuses
   // more with `unavailable`), and the plan's size (`quota_exceeded`):
@@ -39,7 +40,15 @@ struct ServerConfig {
   size_t max_pending_ops = 65536;
   uint64_t max_plan_chars = 4'000'000;
   uint64_t max_plan_nodes = 20'000;
+  // Plans one user (token subject) may create with POST /api/plans, over
+  // the data directory's lifetime (counted in DATA/plans-created.json).
+  uint64_t max_plans_per_user = 100;
   bool demo = true;   // create the demo plan and users in an empty dir
+  // POST /api/demo-login is served: `demo` and the data directory has the
+  // demo plan (set by `samplan serve` at start-up, not a flag).
+  bool demo_login = false;
+  // Demo login on a non-loopback --bind needs --allow-public-demo.
+  bool allow_public_demo = false;
   bool sync = true;   // durable appends (fsync before ack)
   int shutdown_grace_s = 10;
   // Background snapshots (storage/snapshot_scheduler.h): after this many

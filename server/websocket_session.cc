@@ -1,5 +1,6 @@
 #include "server/websocket_session.h"
 
+#include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
@@ -28,16 +29,26 @@ bool IsValidPlanName(std::string_view id) {
   return true;
 }
 
+// Bytes read per async_read_some: a message is assembled from chunks so
+// its size is checked before it is all in memory.
+constexpr size_t kReadChunk = 64 * 1024;
+// Longest wait of one expiry timer (a token valid for years re-arms).
+constexpr int64_t kMaxExpiryWaitS = 24 * 3600;
+
 }  // namespace
 
 WebsocketSession::WebsocketSession(asio::ip::tcp::socket&& socket,
                                    Server* server, std::string remote,
-                                   std::optional<Claims> header_claims)
+                                   std::optional<Claims> header_claims,
+                                   std::unique_ptr<ConnectionSlot> slot)
     : server_(server),
       ws_(std::move(socket)),
       id_(server->NextSessionId()),
       remote_(std::move(remote)),
       auth_timer_(ws_.get_executor()),
+      expiry_timer_(ws_.get_executor()),
+      close_timer_(ws_.get_executor()),
+      slot_(std::move(slot)),
       claims_(std::move(header_claims)) {
   tokens_ = server_->config().rate_burst;
   refill_ = std::chrono::steady_clock::now();
@@ -57,7 +68,10 @@ void WebsocketSession::Run(http::request<http::string_body> req) {
       [](websocket::response_type& res) {
         res.set(http::field::server, "samplan");
       }));
-  ws_.read_message_max(cfg.max_message_bytes);
+  // The session limits message size itself (ReadLimit, OnRead): Beast's
+  // own limit fails the connection with a teardown that resets a client
+  // still sending, and would also cut the drain of the close handshake.
+  ws_.read_message_max(0);
   ws_.async_accept(req, beast::bind_front_handler(&WebsocketSession::OnAccept,
                                                   shared_from_this()));
 }
@@ -80,6 +94,7 @@ void WebsocketSession::OnAccept(beast::error_code ec) {
   if (server_->stopping()) {
     Close(websocket::close_code::going_away);
   }
+  if (claims_) ArmExpiry();
   if (!claims_) {
     auth_timer_.expires_after(
         std::chrono::seconds(server_->config().auth_timeout_s));
@@ -87,27 +102,53 @@ void WebsocketSession::OnAccept(beast::error_code ec) {
       if (ec || self->claims_ || self->finished_) return;
       self->SendError(proto::kCodeNotAuthenticated,
                       "no auth message within the time limit", "");
-      self->Close(websocket::close_code::policy_error);
+      self->CloseNow(websocket::close_code::policy_error, "auth timeout");
     });
   }
   DoRead();
 }
 
+size_t WebsocketSession::ReadLimit() const {
+  const size_t max = server_->config().max_message_bytes;
+  return claims_ ? max : std::min(max, kPreAuthMessageBytes);
+}
+
 void WebsocketSession::DoRead() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&WebsocketSession::OnRead,
-                                                    shared_from_this()));
+  // Never more than one byte past the limit in memory.
+  const size_t limit = ReadLimit();
+  const size_t room = limit + 1 - std::min(limit, buffer_.size());
+  reading_ = true;
+  ws_.async_read_some(buffer_, std::min(kReadChunk, room),
+                      beast::bind_front_handler(&WebsocketSession::OnRead,
+                                                shared_from_this()));
 }
 
 void WebsocketSession::OnRead(beast::error_code ec, size_t) {
+  reading_ = false;
   if (ec) {
-    if (ec == websocket::error::message_too_big) {
-      server_->metrics().oversized_messages_total.fetch_add(1);
-      Finish("message too big (closed with 1009)");
-    } else if (ec == websocket::error::closed) {
-      Finish("closed by client");
+    if (ec == websocket::error::closed) {
+      Finish(close_started_ ? close_reason_ : "closed by client");
     } else {
       Finish(ec.message().c_str());
     }
+    return;
+  }
+  if (buffer_.size() > ReadLimit()) {
+    // No further read: the close handshake reads (and discards) the rest
+    // of this message and whatever follows until the client's close frame.
+    server_->metrics().oversized_messages_total.fetch_add(1);
+    buffer_.consume(buffer_.size());
+    buffer_.shrink_to_fit();
+    LogEvent({{"event", "message_rejected"},
+              {"session", id_},
+              {"code", "message_too_big"},
+              {"limit", ReadLimit()}});
+    CloseNow(websocket::close_code::too_big,
+             "message too big (closed with 1009)");
+    return;
+  }
+  if (!ws_.is_message_done()) {
+    DoRead();
     return;
   }
   const std::string text = beast::buffers_to_string(buffer_.data());
@@ -134,7 +175,11 @@ void WebsocketSession::HandleMessage(std::string_view text) {
   if (closing_) return;
   if (!TakeToken()) {
     metrics.rate_limited_total.fetch_add(1);
-    ++refused_in_row_;
+    if (received - last_refused_ >= std::chrono::seconds(1)) {
+      refused_streak_ = 0;  // the client paused: a new episode
+    }
+    last_refused_ = received;
+    ++refused_streak_;
     if (received - last_rate_error_ >= std::chrono::seconds(1)) {
       last_rate_error_ = received;
       SendError(proto::kCodeRateLimited,
@@ -145,12 +190,13 @@ void WebsocketSession::HandleMessage(std::string_view text) {
                 "");
       LogEvent({{"event", "rate_limited"}, {"session", id_}});
     }
-    if (refused_in_row_ > 10 * server_->config().rate_burst) {
-      Close(websocket::close_code::policy_error);
+    if (refused_streak_ > 10 * server_->config().rate_burst) {
+      LogEvent({{"event", "flood_closed"}, {"session", id_}});
+      CloseNow(websocket::close_code::policy_error,
+               "kept flooding past the rate limit (closed with 1008)");
     }
     return;
   }
-  refused_in_row_ = 0;
   proto::ClientMessage msg;
   proto::ProtocolError error;
   proto::ParseLimits limits;
@@ -188,6 +234,7 @@ void WebsocketSession::HandleMessage(std::string_view text) {
     }
     claims_ = std::move(claims);
     auth_timer_.cancel();
+    ArmExpiry();
     SendNow(std::make_shared<const std::string>(proto::MakeAuthenticated(
         claims_->user, claims_->municipality, claims_->expires_s, msg.ref)));
     LogEvent({{"event", "authenticated"},
@@ -203,7 +250,7 @@ void WebsocketSession::HandleMessage(std::string_view text) {
   }
   if (claims_->expires_s <= NowSeconds()) {
     SendError(proto::kCodeAuthFailed, "token has expired", msg.ref);
-    Close(websocket::close_code::policy_error);
+    CloseNow(websocket::close_code::policy_error, "token expired");
     return;
   }
   auto self = shared_from_this();
@@ -268,6 +315,30 @@ void WebsocketSession::HandleMessage(std::string_view text) {
   }
 }
 
+void WebsocketSession::ArmExpiry() {
+  const uint64_t generation = ++claims_generation_;
+  const int64_t left = std::clamp<int64_t>(claims_->expires_s - NowSeconds(),
+                                           0, kMaxExpiryWaitS);
+  // expires_after cancels the timer of the previous claims.
+  expiry_timer_.expires_after(std::chrono::seconds(left));
+  expiry_timer_.async_wait([self = shared_from_this(),
+                            generation](beast::error_code ec) {
+    if (ec || self->finished_ || self->closing_ || !self->claims_ ||
+        generation != self->claims_generation_) {
+      return;
+    }
+    // NowSeconds is truncated: a timer never fires early, but one capped
+    // at kMaxExpiryWaitS does.
+    if (self->claims_->expires_s > NowSeconds()) {
+      self->ArmExpiry();
+      return;
+    }
+    self->SendError(proto::kCodeAuthFailed, "token has expired", "");
+    LogEvent({{"event", "token_expired"}, {"session", self->id_}});
+    self->CloseNow(websocket::close_code::policy_error, "token expired");
+  });
+}
+
 void WebsocketSession::SendError(std::string_view code,
                                  std::string_view message,
                                  std::string_view ref) {
@@ -297,26 +368,73 @@ void WebsocketSession::SendNow(std::shared_ptr<const std::string> message) {
 }
 
 void WebsocketSession::DoWrite() {
+  writing_ = true;
   ws_.text(true);
-  ws_.async_write(asio::buffer(*queue_.front()),
-                  beast::bind_front_handler(&WebsocketSession::OnWrite,
-                                            shared_from_this()));
+  // The handler holds the buffer: Finish may clear the queue meanwhile.
+  std::shared_ptr<const std::string> message = queue_.front();
+  ws_.async_write(asio::buffer(*message),
+                  [self = shared_from_this(), message](beast::error_code ec,
+                                                       size_t bytes) {
+                    self->OnWrite(ec, bytes);
+                  });
 }
 
 void WebsocketSession::OnWrite(beast::error_code ec, size_t) {
-  if (ec || queue_.empty()) return;  // the read side reports the failure
+  writing_ = false;
+  if (ec) {
+    // A pending read reports the failure; without one (a close waiting
+    // for this write) nothing else will.
+    if (!reading_) Finish(ec.message().c_str());
+    return;
+  }
+  if (queue_.empty()) return;  // finished meanwhile
   queued_bytes_ -= queue_.front()->size();
   queue_.pop_front();
-  if (!queue_.empty() && !closing_) DoWrite();
+  if (!queue_.empty()) {
+    DoWrite();
+  } else if (closing_) {
+    StartClose();
+  }
 }
 
 void WebsocketSession::Close(websocket::close_code code) {
   asio::dispatch(ws_.get_executor(), [self = shared_from_this(), code] {
-    if (self->closing_ || self->finished_) return;
-    self->closing_ = true;
-    self->ws_.async_close(code, [self](beast::error_code) {
-      // The pending read completes with `closed` and calls Finish.
-    });
+    self->CloseNow(code, code == websocket::close_code::going_away
+                             ? "server shutting down"
+                             : "closed by server");
+  });
+}
+
+void WebsocketSession::CloseNow(websocket::close_code code,
+                                const char* reason) {
+  if (closing_ || finished_) return;
+  closing_ = true;
+  close_code_ = code;
+  close_reason_ = reason;
+  // However the client behaves (not reading our queue, not answering the
+  // close frame), the connection is gone after the handshake timeout.
+  close_timer_.expires_after(
+      std::chrono::seconds(server_->config().handshake_timeout_s));
+  close_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->finished_) return;
+    beast::error_code ignored;
+    beast::get_lowest_layer(self->ws_).socket().shutdown(
+        asio::ip::tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    if (!self->reading_ && !self->writing_ && !self->close_started_) {
+      self->Finish("close timed out");
+    }
+  });
+  if (!writing_) StartClose();  // else OnWrite starts it after the queue
+}
+
+void WebsocketSession::StartClose() {
+  if (close_started_ || finished_) return;
+  close_started_ = true;
+  ws_.async_close(close_code_, [self = shared_from_this()](beast::error_code) {
+    // With a read outstanding it completes with `closed` and calls Finish
+    // too; Finish runs once.
+    self->Finish(self->close_reason_);
   });
 }
 
@@ -360,6 +478,8 @@ void WebsocketSession::Finish(const char* reason) {
   finished_ = true;
   closing_ = true;
   auth_timer_.cancel();
+  expiry_timer_.cancel();
+  close_timer_.cancel();
   queue_.clear();
   queued_bytes_ = 0;
   if (room_) {
