@@ -1,5 +1,6 @@
 #include "crdt/move_tree.h"
 
+#include <algorithm>
 #include <cassert>
 #include <tuple>
 
@@ -223,6 +224,29 @@ bool MoveTree::IsAncestor(OpId ancestor, OpId node) const {
 }
 
 size_t MoveTree::node_count() const { return nodes_.size(); }
+
+OpId MoveTree::EffectiveMove(OpId node) const {
+  const uint32_t n = IndexOfNode(node);
+  return n == kNoNode ? kNullId : nodes_[n].slot;
+}
+
+Status MoveTree::StateBefore(uint64_t lamport, OpId id, OpId* parent,
+                             OpId* previous) const {
+  TreeMove key;
+  key.lamport = lamport;
+  key.id = id;
+  auto it = std::lower_bound(log_.begin(), log_.end(), key, Before);
+  if (it == log_.end() || it->lamport != lamport || it->id != id) {
+    return Status::NotFound("tree: no logged move " + id.ToString() +
+                            " at Lamport " + std::to_string(lamport));
+  }
+  // undo_[i] holds the node's parent and slot as DoLogEntry found them,
+  // i.e. the state left by log_[0..i): exactly "just before this move".
+  const LogEntry& entry = undo_[static_cast<size_t>(it - log_.begin())];
+  *parent = entry.old_parent == kNoNode ? kNullId : nodes_[entry.old_parent].id;
+  *previous = entry.old_parent == kNoNode ? kNullId : entry.old_slot;
+  return Status::OK();
+}
 
 Status MoveTree::SlotOriginsAt(OpId parent, size_t index, OpId moving,
                                OpId* left, OpId* right) const {

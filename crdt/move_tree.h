@@ -79,6 +79,19 @@ class MoveTree {
   Status SlotOriginsAt(OpId parent, size_t index, OpId moving, OpId* left,
                        OpId* right) const;
 
+  // The move that placed `node` where it is now (its effective slot's
+  // op id); kNullId for root, trash and unknown nodes. Read-only, O(1).
+  OpId EffectiveMove(OpId node) const;
+  // Where the node of the logged move (`lamport`, `id`) was just before
+  // that move took effect (in timestamp order, after any undo/redo):
+  // *parent = its parent then and *previous = the move that had put it
+  // there; both kNullId when the move created the node. NotFound when no
+  // such move is logged. Deterministic (a function of the log only),
+  // read-only, O(log n) in the log length. Used to find where a deleted
+  // node was deleted from (Replica::ParentBeforeDelete).
+  Status StateBefore(uint64_t lamport, OpId id, OpId* parent,
+                     OpId* previous) const;
+
   // All applied moves in timestamp order: enough to rebuild the tree, so a
   // snapshot stores exactly this list.
   const std::vector<TreeMove>& log() const { return log_; }

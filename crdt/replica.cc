@@ -80,6 +80,26 @@ std::vector<OpId> Replica::Children(OpId node) const {
   return tree_.Children(node);
 }
 
+OpId Replica::ParentBeforeDelete(OpId node) const {
+  if (!tree_.Exists(node) || IsBuiltIn(node) ||
+      tree_.ParentOf(node) != kTrashNode) {
+    return kNullId;
+  }
+  // Each step goes to a move earlier in the log, so the log length bounds
+  // the walk even on a state that breaks the invariants.
+  OpId move = tree_.EffectiveMove(node);
+  for (size_t steps = 0; steps <= tree_.log().size() && !move.IsNull();
+       ++steps) {
+    OpId parent, previous;
+    if (!tree_.StateBefore(LamportOf(move), move, &parent, &previous).ok()) {
+      return kNullId;
+    }
+    if (parent != kTrashNode) return parent;  // kNullId: created in trash
+    move = previous;
+  }
+  return kNullId;
+}
+
 std::string Replica::Numbering(OpId node) const {
   if (!tree_.Exists(node) || IsBuiltIn(node)) return "";
   const OpId parent = tree_.ParentOf(node);

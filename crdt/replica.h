@@ -141,6 +141,14 @@ class Replica {
   const std::string& KindOf(OpId node) const;  // REQUIRES: HasNode(node)
   OpId ParentOf(OpId node) const;              // REQUIRES: HasNode(node)
   std::vector<OpId> Children(OpId node) const;
+  // For a node directly under the trash: the last parent it had outside
+  // the trash, i.e. where it was deleted from (walking back over repeated
+  // deletes). kNullId when the node is unknown, not directly under the
+  // trash, or was created in the trash. Deterministic (a function of the
+  // applied ops, like the tree), read-only; O(k log n) for a node deleted
+  // k times in a row, n the length of the tree log. The parent returned
+  // may itself be deleted since.
+  OpId ParentBeforeDelete(OpId node) const;
   // Outline number by position among same-kind siblings, e.g. "2.1" for the
   // first subgoal of the second goal. Empty for the root.
   std::string Numbering(OpId node) const;

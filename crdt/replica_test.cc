@@ -69,6 +69,77 @@ TEST(ReplicaTest, DeleteAndRestoreNode) {
   EXPECT_EQ(r.Children(kRootNode), std::vector<OpId>{goal});
 }
 
+TEST(ReplicaTest, ParentBeforeDeleteNamesWhereANodeWasDeleted) {
+  Replica a(1), b(2);
+  const OpId goal_a = *a.CreateNode(kRootNode, 0, "goal");
+  const OpId goal_b = *a.CreateNode(kRootNode, 1, "goal");
+  const OpId sub = *a.CreateNode(goal_a, 0, "subgoal");
+  const OpId measure = *a.CreateNode(sub, 0, "measure");
+  // Not deleted, unknown, built-in: nothing to report.
+  EXPECT_TRUE(a.ParentBeforeDelete(measure).IsNull());
+  EXPECT_TRUE(a.ParentBeforeDelete(OpId{9, 9}).IsNull());
+  EXPECT_TRUE(a.ParentBeforeDelete(kRootNode).IsNull());
+  EXPECT_TRUE(a.ParentBeforeDelete(kTrashNode).IsNull());
+  ASSERT_TRUE(a.DeleteNode(measure).ok());
+  EXPECT_EQ(a.ParentBeforeDelete(measure), sub);
+  // Restored elsewhere and deleted again: the newer place counts.
+  ASSERT_TRUE(a.MoveNode(measure, goal_b, 0).ok());
+  EXPECT_TRUE(a.ParentBeforeDelete(measure).IsNull());
+  ASSERT_TRUE(a.DeleteNode(measure).ok());
+  EXPECT_EQ(a.ParentBeforeDelete(measure), goal_b);
+  // Only the node directly under the trash answers; its subtree does not.
+  ASSERT_TRUE(a.DeleteNode(goal_a).ok());
+  EXPECT_EQ(a.ParentBeforeDelete(goal_a), kRootNode);
+  EXPECT_TRUE(a.ParentBeforeDelete(sub).IsNull());
+  // Deleted twice concurrently: the second delete's "before" is the trash,
+  // so the walk goes back to the place before the first one.
+  Sync(a, &b);
+  ASSERT_TRUE(a.MoveNode(measure, goal_b, 0).ok());
+  Sync(a, &b);
+  ASSERT_TRUE(a.DeleteNode(measure).ok());
+  ASSERT_TRUE(b.DeleteNode(measure).ok());
+  Sync(a, &b);
+  Sync(b, &a);
+  EXPECT_EQ(a.ParentBeforeDelete(measure), goal_b);
+  EXPECT_EQ(b.ParentBeforeDelete(measure), goal_b);
+  // A node created directly in the trash (only a remote op can) was never
+  // anywhere else.
+  Op in_trash;
+  in_trash.id = OpId{7, 1};
+  in_trash.lamport = 1000;
+  in_trash.deps = a.frontier();
+  in_trash.kind = OpKind::kCreateNode;
+  in_trash.parent = kTrashNode;
+  in_trash.name = "measure";
+  ASSERT_TRUE(a.Apply(in_trash).ok());
+  EXPECT_TRUE(a.ParentBeforeDelete(in_trash.id).IsNull());
+  // A snapshot keeps the answer: it is a function of the tree log.
+  Result<std::unique_ptr<Replica>> c = Replica::DecodeSnapshot(a.EncodeSnapshot(), 3);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->ParentBeforeDelete(measure), goal_b);
+  EXPECT_EQ((*c)->ParentBeforeDelete(goal_a), kRootNode);
+  EXPECT_TRUE(a.CheckInvariants().ok());
+}
+
+TEST(ReplicaTest, ParentBeforeDeleteFollowsLateMoves) {
+  // A move that arrives late and sorts before the delete changes where the
+  // node was deleted from, identically on every replica.
+  Replica a(1), b(2);
+  const OpId goal_a = *a.CreateNode(kRootNode, 0, "goal");
+  const OpId goal_b = *a.CreateNode(kRootNode, 1, "goal");
+  const OpId measure = *a.CreateNode(goal_a, 0, "measure");
+  Sync(a, &b);
+  ASSERT_TRUE(b.MoveNode(measure, goal_b, 0).ok());  // lamport 4
+  ASSERT_TRUE(a.SetField(goal_a, "target_year", FieldValue::Int(1)).ok());
+  ASSERT_TRUE(a.DeleteNode(measure).ok());  // lamport 5: sorts after
+  EXPECT_EQ(a.ParentBeforeDelete(measure), goal_a);
+  Sync(b, &a);
+  Sync(a, &b);
+  EXPECT_EQ(a.ParentBeforeDelete(measure), goal_b);
+  EXPECT_EQ(b.ParentBeforeDelete(measure), goal_b);
+  EXPECT_EQ(a.CanonicalDump(), b.CanonicalDump());
+}
+
 TEST(ReplicaTest, FieldsKeepConcurrentWrites) {
   Replica a(1), b(2);
   OpId m = *a.CreateNode(kRootNode, 0, "goal");

@@ -9,14 +9,26 @@
 //    (a joint part) or includes the editor's municipality. The effective
 //    owner of a node is the winning value of its own "owner" field when
 //    that is a non-empty string list, else the effective owner of its
-//    parent; the root with no owner set is joint. A node in the trash
-//    (deleted) takes only its own "owner" field.
-//  - which node an operation changes: create_node -> the new parent;
-//    move_node -> the moved node and the new parent (both must be
-//    editable); every other kind -> op.node.
+//    parent; the root with no owner set is joint. A node directly under
+//    the trash takes, in place of the trash, the parent it was deleted
+//    from (Replica::ParentBeforeDelete) as that parent is now, so deleting
+//    never turns another municipality's part into a joint one. A node whose
+//    owner cannot be resolved that way (its deletion history loops through
+//    deleted nodes none of which has an owner) is changeable by admins
+//    only: the check fails closed.
+//  - which nodes an operation changes: create_node -> the new parent;
+//    move_node and delete_node -> the moved node and every node in its
+//    subtree (their owners may change with the move), the old parent
+//    (unless it is the trash: a restore) and the new parent (the trash for
+//    a delete, which is joint); every other kind -> op.node.
 //
 // Checks read the replica's current state; call them before Apply.
+// Cost: O(depth) per node checked; a move or delete also walks the moved
+// subtree once, O(subtree size), tracking owners as it descends.
 // Thread-safety: none beyond the Replica's (call on the room's strand).
+//
+// REQUIRES: `replica` satisfies Replica::CheckInvariants (walks are bounded
+// anyway, so a broken state yields a refusal, never a hang).
 #ifndef SAMPLAN_SERVER_PERMISSIONS_H_
 #define SAMPLAN_SERVER_PERMISSIONS_H_
 
@@ -30,13 +42,20 @@
 
 namespace samplan {
 
-// The effective owner municipalities of `node` (empty: joint).
-// An unknown node is joint.
+// The effective owner municipalities of `node` (empty: joint), or
+// FailedPrecondition when it cannot be resolved (see above). An unknown
+// node is joint.
+Result<std::vector<std::string>> ResolveOwner(const Replica& replica,
+                                              OpId node);
+
+// ResolveOwner for display: an unresolvable owner reads as empty. Never use
+// it to decide a permission.
 std::vector<std::string> EffectiveOwner(const Replica& replica, OpId node);
 
 // OK when a user of `municipality` with `role` may apply `op` to
-// `replica` as it is now; InvalidArgument naming the reason otherwise.
-// An op naming an unknown node passes here and is rejected by Apply.
+// `replica` as it is now; InvalidArgument naming the reason (and the first
+// node the user may not change) otherwise. An op naming an unknown node
+// passes here and is rejected by Apply.
 Status CheckOpPermission(const Replica& replica, const Op& op, Role role,
                          const std::string& municipality);
 
