@@ -15,7 +15,8 @@
 // Steps run one at a time, and after every accepted batch every client is
 // brought up to the new seq, so a seed always produces the same messages.
 // Bounded by a step count and a time budget (SAMPLAN_LONG=1: more of both
-// and several seeds); SAMPLAN_PROTOCOL_FUZZ_SEED picks one seed.
+// and several seeds); SAMPLAN_PROTOCOL_FUZZ_SEED picks one seed and
+// SAMPLAN_PROTOCOL_FUZZ_EXCLUDE=a,b sends mutations a and b as valid ops.
 //
 // Checked during the run (the first breach stops it and is reported with the
 // seed, the step and the message): the bystander is never closed and its
@@ -57,6 +58,15 @@ constexpr Ms kReplyTimeout(10000);
 bool LongRun() {
   const char* v = std::getenv("SAMPLAN_LONG");
   return v != nullptr && std::string(v) == "1";
+}
+
+// SAMPLAN_PROTOCOL_FUZZ_EXCLUDE=ref_field,lamport: mutations sent as valid
+// ops instead (to look past a known hole while it is being fixed).
+bool Excluded(const std::string& mutation) {
+  const char* v = std::getenv("SAMPLAN_PROTOCOL_FUZZ_EXCLUDE");
+  if (v == nullptr) return false;
+  const std::string list = "," + std::string(v) + ",";
+  return list.find("," + mutation + ",") != std::string::npos;
 }
 
 std::string Excerpt(const std::string& s, size_t n = 300) {
@@ -384,6 +394,7 @@ std::string ProtocolFuzz::Step(Client& c) {
       "oversized",    "too_many_ops", "junk",         "number_form",
       "valid",        "valid",        "valid",        "prefix_then_bad"};
   std::string mutation = kMutations[Rand(std::size(kMutations))];
+  if (Excluded(mutation)) mutation = "valid";
   if (ops.empty()) mutation = "junk";
   Json* o = list.empty() ? nullptr : &list[list.size() - 1];
   auto pick_id = [&]() -> Json {
@@ -709,22 +720,20 @@ void RunSeed(uint64_t seed) {
   const int steps = LongRun() ? 20000 : 400;
   const Ms budget = LongRun() ? Ms(120000) : Ms(4000);
   const std::string breach = fuzz.Run(steps, budget);
+  const std::string log = server.log();
   EXPECT_EQ(breach, "") << "the server broke its promises; log tail:\n"
-                        << Excerpt(server.log().substr(
-                                       server.log().size() > 3000
-                                           ? server.log().size() - 3000
-                                           : 0),
-                                   3000);
+                        << log.substr(log.size() > 1500 ? log.size() - 1500 : 0);
   // The server is up and answers.
   auto health = HttpRequest(server.port(), "GET", "/healthz");
   ASSERT_EQ(health.first, 200) << "seed " << seed << ": server down after ["
                                << fuzz.last_message() << "]\n"
                                << server.log();
   Client& by = fuzz.bystander();
-  const bool bystander_alive = !by.ws->closed();
+  const bool bystander_alive = !by.ws->closed() && fuzz.Ping(by, "after");
   EXPECT_TRUE(bystander_alive)
       << "seed " << seed << ": the bystander was closed (code "
-      << by.ws->close_code() << ") after [" << fuzz.last_message() << "]";
+      << by.ws->close_code() << ") or unanswered after ["
+      << fuzz.last_message() << "]";
 
   // Exactly the acknowledged ops reached the bystander.
   std::map<uint64_t, const Batch*> acked_seqs;
@@ -735,8 +744,7 @@ void RunSeed(uint64_t seed) {
     last_acked = std::max(last_acked, b.last_seq);
   }
   if (bystander_alive) {
-    EXPECT_TRUE(fuzz.CatchUp(by, last_acked));
-    EXPECT_TRUE(fuzz.Ping(by, "final")) << "seed " << seed;
+    EXPECT_TRUE(fuzz.CatchUp(by, last_acked)) << "seed " << seed;
     for (const auto& [s, op] : fuzz.bystander_ops()) {
       auto it = acked_seqs.find(s);
       if (it == acked_seqs.end()) {
