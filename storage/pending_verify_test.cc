@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,9 @@ struct StoreKind {
   const char* name;
   std::function<StoreHolder()> make;
 };
+
+// Test names and failure messages show the store's name, not its bytes.
+void PrintTo(const StoreKind& kind, std::ostream* os) { *os << kind.name; }
 
 class PendingVerifyTest : public ::testing::TestWithParam<StoreKind> {
  protected:
