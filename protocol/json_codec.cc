@@ -76,6 +76,31 @@ Status IdListFromJson(const Json& obj, std::string_view key,
   return Status::OK();
 }
 
+// Which members an op kind carries: the same as EncodeOpTo (crdt/op.cc)
+// stores, so an op parsed from JSON equals its stored form. Members a kind
+// does not use are ignored: kept, they would make the server's replica see
+// an op (e.g. a stray "parent" naming an unknown id) that no log replay
+// sees. The parse_message fuzzer checks the two stay in step.
+struct KindMembers {
+  bool node, parent, origins, name, value, axis, target, column, text, spans;
+};
+
+KindMembers MembersOf(OpKind k) {
+  KindMembers m{};
+  m.node = k != OpKind::kCreateNode;
+  m.parent = k == OpKind::kCreateNode || k == OpKind::kMoveNode;
+  m.origins = k == OpKind::kCreateNode || k == OpKind::kMoveNode ||
+              k == OpKind::kInsertText || k == OpKind::kInsertTableLine;
+  m.name = k != OpKind::kMoveNode && k != OpKind::kDeleteNode;
+  m.value = k == OpKind::kSetField || k == OpKind::kSetCell;
+  m.axis = k == OpKind::kInsertTableLine || k == OpKind::kDeleteTableLine;
+  m.target = k == OpKind::kDeleteTableLine || k == OpKind::kSetCell;
+  m.column = k == OpKind::kSetCell;
+  m.text = k == OpKind::kInsertText;
+  m.spans = k == OpKind::kDeleteText;
+  return m;
+}
+
 Json IdList(const std::vector<OpId>& ids) {
   Json a = Json::array();
   for (const OpId& id : ids) a.push_back(OpIdToJson(id));
@@ -362,19 +387,28 @@ Status OpFromJson(const Json& j, std::string_view path, Op* out) {
   SAMPLAN_RETURN_IF_ERROR(
       UintFromJson(*lamport, Sub(path, "lamport"), kMaxWireInteger, &op.lamport));
   SAMPLAN_RETURN_IF_ERROR(IdListFromJson(j, "deps", path, &op.deps));
-  SAMPLAN_RETURN_IF_ERROR(OptionalId(j, "node", path, &op.node));
-  SAMPLAN_RETURN_IF_ERROR(OptionalId(j, "parent", path, &op.parent));
-  SAMPLAN_RETURN_IF_ERROR(OptionalId(j, "left", path, &op.left));
-  SAMPLAN_RETURN_IF_ERROR(OptionalId(j, "right", path, &op.right));
-  SAMPLAN_RETURN_IF_ERROR(OptionalId(j, "target", path, &op.target));
-  SAMPLAN_RETURN_IF_ERROR(OptionalId(j, "column", path, &op.column));
-  if (const Json* m = Member(j, "name")) {
+  const KindMembers uses = MembersOf(op.kind);
+  if (uses.node) SAMPLAN_RETURN_IF_ERROR(OptionalId(j, "node", path, &op.node));
+  if (uses.parent) {
+    SAMPLAN_RETURN_IF_ERROR(OptionalId(j, "parent", path, &op.parent));
+  }
+  if (uses.origins) {
+    SAMPLAN_RETURN_IF_ERROR(OptionalId(j, "left", path, &op.left));
+    SAMPLAN_RETURN_IF_ERROR(OptionalId(j, "right", path, &op.right));
+  }
+  if (uses.target) {
+    SAMPLAN_RETURN_IF_ERROR(OptionalId(j, "target", path, &op.target));
+  }
+  if (uses.column) {
+    SAMPLAN_RETURN_IF_ERROR(OptionalId(j, "column", path, &op.column));
+  }
+  if (const Json* m = Member(j, "name"); m != nullptr && uses.name) {
     SAMPLAN_RETURN_IF_ERROR(StringFromJson(*m, Sub(path, "name"), &op.name));
   }
-  if (const Json* m = Member(j, "text")) {
+  if (const Json* m = Member(j, "text"); m != nullptr && uses.text) {
     SAMPLAN_RETURN_IF_ERROR(StringFromJson(*m, Sub(path, "text"), &op.text));
   }
-  if (const Json* m = Member(j, "axis")) {
+  if (const Json* m = Member(j, "axis"); m != nullptr && uses.axis) {
     if (*m == "row") {
       op.axis = TableAxis::kRow;
     } else if (*m == "column") {
@@ -383,11 +417,14 @@ Status OpFromJson(const Json& j, std::string_view path, Op* out) {
       return Bad(Sub(path, "axis"), "expected \"row\" or \"column\"");
     }
   }
-  if (const Json* m = Member(j, "value")) {
+  if (const Json* m = Member(j, "value"); m != nullptr && uses.value) {
     SAMPLAN_RETURN_IF_ERROR(ValueFromJson(*m, Sub(path, "value"), &op.value));
   }
-  SAMPLAN_RETURN_IF_ERROR(IdListFromJson(j, "supersedes", path, &op.supersedes));
-  if (const Json* m = Member(j, "spans")) {
+  if (uses.value) {
+    SAMPLAN_RETURN_IF_ERROR(
+        IdListFromJson(j, "supersedes", path, &op.supersedes));
+  }
+  if (const Json* m = Member(j, "spans"); m != nullptr && uses.spans) {
     const std::string p = Sub(path, "spans");
     if (!m->is_array()) return Bad(p, "expected an array of spans");
     for (size_t i = 0; i < m->size(); ++i) {

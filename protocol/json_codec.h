@@ -4,7 +4,9 @@
 // exceptions disabled) and return InvalidArgument naming the path of the
 // first bad element ("ops[3].node: expected [replica, counter]"); they
 // never throw and never read past what the JSON holds. Decoding checks
-// shape and types only; CheckOpShape and Replica::Apply do the rest.
+// shape and types only; CheckOpShape and Replica::Apply do the rest. An op's
+// members that its kind does not use are ignored, so a decoded op equals
+// what the store keeps of it (EncodeOpTo).
 //
 // Wire forms:
 //   OpId           [replica, counter]            (both unsigned integers)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Samplan needs to build, test and benchmark
+# Installs the Debian 12 packages Samplan needs to build, test, fuzz and benchmark
 # it, and to build its core for the browser. Idempotent: only packages that
 # are missing are installed, and `apt-get update` runs only then, so a
 # machine that has everything makes no network call.
@@ -21,6 +21,8 @@ PACKAGES=(
   libssl-dev
   emscripten
   nodejs
+  clang-14
+  libclang-rt-14-dev
 )
 
 installed() {

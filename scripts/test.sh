@@ -6,20 +6,26 @@
 #   release  Release build in build/ (with benchmarks), its ctest
 #   asan     ASan + UBSan Debug build in build-asan/, its ctest
 #   wasm     the core compiled with em++ (scripts/build-wasm.sh) and its
-#            node test (web-client/core/core.test.mjs)
-# Ends with "summary: N passed, M failed" (tests, plus one failure for each
-# build that failed) and exits non-zero if anything failed.
+#            node test (web-client/core/core.test.mjs); a skipped node
+#            suite fails the stage (every suite must run)
+#   fuzz     the libFuzzer targets (scripts/fuzz.sh, clang-14, build-fuzz/),
+#            20 s each; one test per target
+# Ends with "summary: N passed, M failed, K skipped" (tests, plus one
+# failure for each build that failed; a test that skips itself, e.g.
+# GTEST_SKIP, counts as skipped, not passed) and exits non-zero if anything
+# failed.
 #
 # Environment:
-#   SAMPLAN_LONG=1        long fuzz/randomized variants (read by the tests)
-#   SAMPLAN_STAGES        stages to run, default "release asan wasm"
+#   SAMPLAN_LONG=1        long fuzz/randomized variants (read by the tests
+#                         and scripts/fuzz.sh)
+#   SAMPLAN_STAGES        stages to run, default "release asan wasm fuzz"
 #   SAMPLAN_TEST_TIMEOUT  per-test timeout in seconds (default 600, 3600
 #                         with SAMPLAN_LONG=1)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 export SAMPLAN_LONG=${SAMPLAN_LONG:-0}
-STAGES=${SAMPLAN_STAGES:-release asan wasm}
+STAGES=${SAMPLAN_STAGES:-release asan wasm fuzz}
 if [[ $SAMPLAN_LONG == 1 ]]; then
   TIMEOUT=${SAMPLAN_TEST_TIMEOUT:-3600}
 else
@@ -30,6 +36,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 total_pass=0
 total_fail=0
+total_skip=0
 report=()
 LOG_DIR=$(mktemp -d)
 trap 'rm -rf "$LOG_DIR"' EXIT
@@ -37,11 +44,14 @@ trap 'rm -rf "$LOG_DIR"' EXIT
 now() { date +%s; }
 banner() { printf '\n===== %s =====\n' "$*"; }
 
-# Adds a stage's result to the summary: name, seconds, passed, failed, note.
+# Adds a stage's result to the summary: name, seconds, passed, failed,
+# skipped, note.
 record() {
   total_pass=$((total_pass + $3))
   total_fail=$((total_fail + $4))
-  report+=("$(printf '%-8s %5ss  %4s passed, %s failed%s' "$1" "$2" "$3" "$4" "${5:+  ($5)}")")
+  total_skip=$((total_skip + $5))
+  report+=("$(printf '%-8s %5ss  %4s passed, %s failed, %s skipped%s' \
+    "$1" "$2" "$3" "$4" "$5" "${6:+  ($6)}")")
 }
 
 # Builds one CMake tree and runs its ctest. Args: stage name, build dir,
@@ -49,15 +59,15 @@ record() {
 cmake_stage() {
   local name=$1 dir=$2
   shift 2
-  local start pass=0 fail=0 note=""
+  local start pass=0 fail=0 skip=0 note=""
   start=$(now)
   banner "$name: configure and build in $dir"
   if ! cmake -S . -B "$dir" "$@"; then
-    record "$name" $(($(now) - start)) 0 1 "configure failed"
+    record "$name" $(($(now) - start)) 0 1 0 "configure failed"
     return
   fi
   if ! cmake --build "$dir" -j2; then
-    record "$name" $(($(now) - start)) 0 1 "build failed"
+    record "$name" $(($(now) - start)) 0 1 0 "build failed"
     return
   fi
   banner "$name: ctest"
@@ -72,13 +82,18 @@ cmake_stage() {
     local total
     fail=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
     total=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
-    pass=$((total - fail))
+    # ctest counts a skipped test (gtest_discover_tests marks "[  SKIPPED ]"
+    # output as skipped) among the passed ones and lists it under "The
+    # following tests did not run", as "(Skipped)" or "(Disabled)".
+    skip=$(sed -n '/^The following tests did not run:/,/^$/p' "$log" |
+      grep -cE '^[[:space:]]*[0-9]+ - .*\((Skipped|Disabled)\)' || true)
+    pass=$((total - fail - skip))
   fi
   if [[ $rc -ne 0 && $fail -eq 0 ]]; then
     fail=1
     note="ctest exited $rc"
   fi
-  record "$name" $(($(now) - start)) "$pass" "$fail" "$note"
+  record "$name" $(($(now) - start)) "$pass" "$fail" "$skip" "$note"
 }
 
 wasm_stage() {
@@ -86,7 +101,7 @@ wasm_stage() {
   start=$(now)
   banner "wasm: build the core with em++"
   if ! scripts/build-wasm.sh; then
-    record wasm $(($(now) - start)) 0 1 "em++ build failed"
+    record wasm $(($(now) - start)) 0 1 0 "em++ build failed"
     return
   fi
   banner "wasm: node --test"
@@ -95,14 +110,40 @@ wasm_stage() {
   local rc=${PIPESTATUS[0]}
   pass=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
   fail=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+  # Every suite of the core test must run now that the core is complete: a
+  # skipped one means the wasm build lacks a part (core.features()), which
+  # is a failure, not a pass.
+  # A skipped suite is not counted in node's "# skipped" line, so count the
+  # "# SKIP" results (suites and tests) themselves.
   local skipped
-  skipped=$(grep -cE '^ *(not )?ok .*# SKIP' "$log" || true)
-  [[ $skipped -gt 0 ]] && note="$skipped suites skipped: core parts not written yet"
+  skipped=$(grep -cE '^ *(not )?ok .* # SKIP' "$log" || true)
+  if [[ $skipped -gt 0 ]]; then
+    fail=$((fail + 1))
+    note="$skipped suites/tests skipped: $(grep -E '^ *(not )?ok .*# SKIP' "$log" |
+      sed -E 's/^ *(not )?ok [0-9]+ - //' | head -3 | tr '\n' ';')"
+  fi
   if [[ $rc -ne 0 && $fail -eq 0 ]]; then
     fail=1
     note="node --test exited $rc"
   fi
-  record wasm $(($(now) - start)) "$pass" "$fail" "$note"
+  record wasm $(($(now) - start)) "$pass" "$fail" "$skipped" "$note"
+}
+
+# The libFuzzer targets (scripts/fuzz.sh): one test per target.
+fuzz_stage() {
+  local start pass=0 fail=0 note=""
+  start=$(now)
+  banner "fuzz: libFuzzer targets (clang-14, build-fuzz/)"
+  local log=$LOG_DIR/fuzz.log
+  scripts/fuzz.sh 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  pass=$(grep -cE '^fuzz-result .* pass' "$log" || true)
+  fail=$(grep -cE '^fuzz-result .* fail' "$log" || true)
+  if [[ $rc -ne 0 && $fail -eq 0 ]]; then
+    fail=1
+    note="scripts/fuzz.sh exited $rc (build or seed generation)"
+  fi
+  record fuzz $(($(now) - start)) "$pass" "$fail" 0 "$note"
 }
 
 script_start=$(now)
@@ -110,7 +151,7 @@ banner "dependencies"
 start=$(now)
 if ! scripts/install-deps.sh; then
   echo "test.sh: installing dependencies failed" >&2
-  echo "summary: 0 passed, 1 failed"
+  echo "summary: 0 passed, 1 failed, 0 skipped"
   exit 1
 fi
 report+=("$(printf '%-8s %5ss' deps $(($(now) - start)))")
@@ -124,13 +165,15 @@ for stage in $STAGES; do
         -DSAMPLAN_SANITIZE=ON -DSAMPLAN_BUILD_BENCH=OFF ;;
     wasm)
       wasm_stage ;;
+    fuzz)
+      fuzz_stage ;;
     *)
       echo "test.sh: unknown stage '$stage'" >&2
-      record "$stage" 0 0 1 "unknown stage" ;;
+      record "$stage" 0 0 1 0 "unknown stage" ;;
   esac
 done
 
 banner "results (SAMPLAN_LONG=$SAMPLAN_LONG, $(($(now) - script_start))s in all)"
 printf '%s\n' "${report[@]}"
-echo "summary: $total_pass passed, $total_fail failed"
+echo "summary: $total_pass passed, $total_fail failed, $total_skip skipped"
 [[ $total_fail -eq 0 ]]

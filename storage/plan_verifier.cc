@@ -32,6 +32,8 @@ Status VerifyPlan(PlanStore* store, std::string_view plan_id,
   size_t next_snapshot = 0;
 
   auto replica = std::make_unique<Replica>(kStorageReplicaId);
+  LogReplay replay(replica.get(), 0);
+  ReplayProblem problem;
   ChainHash chain{};
   uint64_t expected = 1;
   std::vector<StoredOp> page;
@@ -102,10 +104,8 @@ Status VerifyPlan(PlanStore* store, std::string_view plan_id,
           op.server_time_ms != op.op.author.wall_time_ms) {
         return Fail(report, op.seq, "author fields differ from the op's");
       }
-      Status applied = replica->Apply(op.op);
-      if (!applied.ok()) {
-        return Fail(report, op.seq,
-                    "operation rejected by the replica: " + applied.ToString());
+      if (!replay.Apply(op, &problem)) {
+        return Fail(report, problem.seq, problem.what);
       }
       ++report->ops;
       ++expected;
@@ -123,6 +123,9 @@ Status VerifyPlan(PlanStore* store, std::string_view plan_id,
                     " differs from the plan record's " +
                     ChainToHex(info.head));
   }
+  // Ops still held back mean the log lacks their dependencies: the server
+  // would refuse to load it, so verification must not pass it.
+  if (!replay.Finish(&problem)) return Fail(report, problem.seq, problem.what);
   if (next_snapshot < snapshots.size()) {
     return Fail(report, snapshots[next_snapshot].seq,
                 "snapshot past the end of the log");

@@ -5,7 +5,9 @@
 // checks that sequence numbers run 1..last_seq without gaps or extra
 // records, that every chain value recomputes from the previous one and the
 // op's canonical bytes, that the last one is the plan's head, that every op
-// applies to a replica replaying the log, and that every stored snapshot
+// applies to a replica replaying the log, that the replay leaves no op
+// waiting for dependencies the log never supplies (LogReplay, plan_loader.h:
+// the first such op's seq is reported), and that every stored snapshot
 // decodes to the same plan (CanonicalDump) as that replay at the snapshot's
 // seq. It stops at the first inconsistency and returns Corruption
 // "plan P seq N: what".
