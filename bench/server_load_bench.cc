@@ -32,8 +32,8 @@
 
 #include "crdt/replica.h"
 #include "protocol/json_codec.h"
-#include "server/demo_plan.h"
-#include "server/trace.h"
+#include "cli/demo_plan.h"
+#include "cli/trace.h"
 #include "storage/rocksdb_plan_store.h"
 
 namespace samplan_bench {

@@ -29,8 +29,8 @@
 
 #include "storage/plan_loader.h"
 #include "storage/rocksdb_plan_store.h"
-#include "server/replay.h"
-#include "server/trace.h"
+#include "cli/replay.h"
+#include "cli/trace.h"
 
 namespace samplan {
 namespace {

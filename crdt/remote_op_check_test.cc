@@ -117,6 +117,11 @@ TEST_F(RemoteOpCheckTest, RefusesRepeatedOrOverlappingSpansAndDuplicateDeps) {
   del.spans = {IdSpan{all.replica, all.counter, 5, false},
                IdSpan{all.replica, all.counter + 5, 3, true}};
   EXPECT_TRUE(Check(del).ok());
+  del.spans.clear();
+  for (uint64_t i = 0; i <= Replica::kMaxSpans; ++i) {
+    del.spans.push_back(IdSpan{all.replica, all.counter + i, 1, false});
+  }
+  EXPECT_EQ(Check(del).code(), Status::Code::kInvalidArgument);
 
   Op op = Typing();
   op.deps = {OpId{1, 1}, OpId{1, 2}};

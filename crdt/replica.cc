@@ -731,6 +731,10 @@ Status Replica::CheckRemoteOp(const Op& op, uint64_t max_lamport) const {
   if (op.deps.size() > kMaxDeps) {
     return bad("more than " + std::to_string(kMaxDeps) + " dependencies");
   }
+  if (op.spans.size() > kMaxSpans) {
+    return bad("more than " + std::to_string(kMaxSpans) +
+               " delete spans (split the delete into several operations)");
+  }
   if (op.deps.size() > 1) {
     std::vector<ReplicaId> replicas;
     replicas.reserve(op.deps.size());

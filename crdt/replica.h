@@ -105,10 +105,12 @@ class Replica {
   //    max_lamport() plus the units of the batch), so no peer can push the
   //    clock towards overflow;
   //  - it lists at most kMaxDeps dependencies, at most one per replica (a
-  //    frontier), and its delete spans neither repeat nor overlap.
+  //    frontier), at most kMaxSpans delete spans, and those neither repeat
+  //    nor overlap.
   // InvalidArgument for everything but unknown ids.
   Status CheckRemoteOp(const Op& op, uint64_t max_lamport) const;
   static constexpr size_t kMaxDeps = 1024;
+  static constexpr size_t kMaxSpans = 16384;
   // The highest Lamport timestamp known.
   uint64_t max_lamport() const { return max_lamport_; }
 

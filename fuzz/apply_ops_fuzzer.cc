@@ -21,7 +21,7 @@
 #include "crdt/replica.h"
 #include "fuzz/fuzz_check.h"
 #include "protocol/json_codec.h"
-#include "server/demo_plan.h"
+#include "cli/demo_plan.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // fuzz_seed_gen OUT_DIR [TRACE.json.gz]: writes the seed corpora of the
-// fuzz targets, generated from the demo plan (server/demo_plan.h), local
+// fuzz targets, generated from the demo plan (cli/demo_plan.h), local
 // edits on top of it and, when given, the first patches of a recorded
 // editing trace (../shared/traces). Deterministic: same input, same files.
 //
@@ -19,8 +19,8 @@
 #include "crdt/replica.h"
 #include "protocol/json_codec.h"
 #include "protocol/messages.h"
-#include "server/demo_plan.h"
-#include "server/trace.h"
+#include "cli/demo_plan.h"
+#include "cli/trace.h"
 
 namespace {
 

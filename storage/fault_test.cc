@@ -157,7 +157,7 @@ TEST(StorageFaultTest, FullDiskFailsAppendAndLeavesNoTrace) {
     ASSERT_TRUE(store->CreatePlan("p", "").ok());
     for (uint64_t i = 1; i <= 2000; ++i) {
       std::vector<StoredOp> stored;
-      Status s = store->Append("p", {TextOp(i * 100000, 64 * 1024)}, {},
+      Status s = store->Append("p", {TextOp((i - 1) * 65536 + 1, 65536)}, {},
                                &stored);
       if (!s.ok()) {
         failure = s;

@@ -56,7 +56,11 @@ inline bool ServerProcess::Start(const std::string& data_dir,
     const int err = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (err >= 0) ::dup2(err, 2);
     ::close(out[0]);
-    std::vector<std::string> args = {SAMPLAN_BINARY, "serve", "--port", "0",
+    // SAMPLAN_TEST_BINARY runs the tests against another build (e.g. an
+    // older one, to see a new test fail there).
+    const char* binary = std::getenv("SAMPLAN_TEST_BINARY");
+    std::vector<std::string> args = {binary != nullptr ? binary : SAMPLAN_BINARY,
+                                     "serve", "--port", "0",
                                      "--bind", "127.0.0.1", "--data", data_dir,
                                      "--threads", "2"};
     args.insert(args.end(), extra.begin(), extra.end());

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "server/replay.h"
-#include "server/trace.h"
+#include "cli/replay.h"
+#include "cli/trace.h"
 
 namespace samplan {
 namespace {

@@ -1,4 +1,4 @@
-#include "server/replay.h"
+#include "cli/replay.h"
 
 #include <malloc.h>
 #include <sys/resource.h>

@@ -17,8 +17,8 @@
 // and the place, never an exception or a crash.
 //
 // Thread-safety: a Trace is immutable after loading; share it read-only.
-#ifndef SAMPLAN_SERVER_TRACE_H_
-#define SAMPLAN_SERVER_TRACE_H_
+#ifndef SAMPLAN_CLI_TRACE_H_
+#define SAMPLAN_CLI_TRACE_H_
 
 #include <cstdint>
 #include <span>
@@ -91,4 +91,4 @@ std::string TraceName(std::string_view path);
 
 }  // namespace samplan
 
-#endif  // SAMPLAN_SERVER_TRACE_H_
+#endif  // SAMPLAN_CLI_TRACE_H_

@@ -11,8 +11,8 @@
 // instance, as of the moment they start.
 //
 // Thread-safety: run from main only.
-#ifndef SAMPLAN_SERVER_STORAGE_COMMANDS_H_
-#define SAMPLAN_SERVER_STORAGE_COMMANDS_H_
+#ifndef SAMPLAN_CLI_STORAGE_COMMANDS_H_
+#define SAMPLAN_CLI_STORAGE_COMMANDS_H_
 
 #include <span>
 #include <string_view>
@@ -55,4 +55,4 @@ int RunLogCommand(std::span<const std::string_view> args);
 
 }  // namespace samplan
 
-#endif  // SAMPLAN_SERVER_STORAGE_COMMANDS_H_
+#endif  // SAMPLAN_CLI_STORAGE_COMMANDS_H_

@@ -1,7 +1,7 @@
-// Conventions shared by the `samplan` subcommands (server/main.cc and the
+// Conventions shared by the `samplan` subcommands (cli/main.cc and the
 // command files beside it).
-#ifndef SAMPLAN_SERVER_CLI_H_
-#define SAMPLAN_SERVER_CLI_H_
+#ifndef SAMPLAN_CLI_CLI_H_
+#define SAMPLAN_CLI_CLI_H_
 
 #include <span>
 #include <string_view>
@@ -19,4 +19,4 @@ using CommandArgs = std::span<const std::string_view>;
 
 }  // namespace samplan
 
-#endif  // SAMPLAN_SERVER_CLI_H_
+#endif  // SAMPLAN_CLI_CLI_H_

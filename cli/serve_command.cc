@@ -1,4 +1,4 @@
-#include "server/serve_command.h"
+#include "cli/serve_command.h"
 
 #include <sys/stat.h>
 
@@ -11,8 +11,8 @@
 
 #include "crdt/replica.h"
 #include "server/auth.h"
-#include "server/cli.h"
-#include "server/demo_plan.h"
+#include "cli/cli.h"
+#include "cli/demo_plan.h"
 #include "server/event_log.h"
 #include "server/http_api.h"
 #include "server/room.h"

@@ -18,12 +18,12 @@
 
 #include "crdt/status.h"
 #include "crdt/replica.h"
-#include "server/cli.h"
-#include "server/demo_plan.h"
-#include "server/replay.h"
-#include "server/serve_command.h"
-#include "server/storage_commands.h"
-#include "server/trace.h"
+#include "cli/cli.h"
+#include "cli/demo_plan.h"
+#include "cli/replay.h"
+#include "cli/serve_command.h"
+#include "cli/storage_commands.h"
+#include "cli/trace.h"
 
 namespace samplan {
 namespace {
@@ -195,7 +195,7 @@ int RunDemo(Args args) {
   return same && loads ? kExitOk : kExitFailure;
 }
 
-// ---- serve, token (server/serve_command.cc) -------------------------------
+// ---- serve, token (cli/serve_command.cc) -------------------------------
 
 int RunServe(Args args) { return RunServeCommand(args); }
 int RunToken(Args args) { return RunTokenCommand(args); }

@@ -1,4 +1,4 @@
-#include "server/demo_plan.h"
+#include "cli/demo_plan.h"
 
 #include <vector>
 

@@ -1,4 +1,4 @@
-#include "server/storage_commands.h"
+#include "cli/storage_commands.h"
 
 #include <stdlib.h>
 
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "crdt/op.h"
-#include "server/cli.h"
+#include "cli/cli.h"
 #include "storage/backup.h"
 #include "storage/plan_verifier.h"
 #include "storage/rocksdb_plan_store.h"

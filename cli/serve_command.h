@@ -6,8 +6,8 @@
 //                 [--data DIR]
 //
 // Both return a process exit status (0 ok, 1 failure, 2 usage/I/O error).
-#ifndef SAMPLAN_SERVER_SERVE_COMMAND_H_
-#define SAMPLAN_SERVER_SERVE_COMMAND_H_
+#ifndef SAMPLAN_CLI_SERVE_COMMAND_H_
+#define SAMPLAN_CLI_SERVE_COMMAND_H_
 
 #include <span>
 #include <string_view>
@@ -76,4 +76,4 @@ int RunTokenCommand(std::span<const std::string_view> args);
 
 }  // namespace samplan
 
-#endif  // SAMPLAN_SERVER_SERVE_COMMAND_H_
+#endif  // SAMPLAN_CLI_SERVE_COMMAND_H_

@@ -1,4 +1,4 @@
-#include "server/trace.h"
+#include "cli/trace.h"
 
 #include <zlib.h>
 

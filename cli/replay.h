@@ -18,8 +18,8 @@
 // compared with the trace's endContent.
 //
 // Thread-safety: functions are reentrant; they share no state.
-#ifndef SAMPLAN_SERVER_REPLAY_H_
-#define SAMPLAN_SERVER_REPLAY_H_
+#ifndef SAMPLAN_CLI_REPLAY_H_
+#define SAMPLAN_CLI_REPLAY_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -32,7 +32,7 @@
 #include "crdt/op.h"
 #include "crdt/replica.h"
 #include "crdt/status.h"
-#include "server/trace.h"
+#include "cli/trace.h"
 
 namespace samplan {
 
@@ -115,4 +115,4 @@ int64_t PeakRssBytes();
 
 }  // namespace samplan
 
-#endif  // SAMPLAN_SERVER_REPLAY_H_
+#endif  // SAMPLAN_CLI_REPLAY_H_

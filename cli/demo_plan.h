@@ -4,8 +4,8 @@
 // program never reads shared/ at run time.
 //
 // Thread-safety: functions are reentrant.
-#ifndef SAMPLAN_SERVER_DEMO_PLAN_H_
-#define SAMPLAN_SERVER_DEMO_PLAN_H_
+#ifndef SAMPLAN_CLI_DEMO_PLAN_H_
+#define SAMPLAN_CLI_DEMO_PLAN_H_
 
 #include <string>
 
@@ -26,4 +26,4 @@ std::string RenderOutline(const Replica& replica);
 
 }  // namespace samplan
 
-#endif  // SAMPLAN_SERVER_DEMO_PLAN_H_
+#endif  // SAMPLAN_CLI_DEMO_PLAN_H_
