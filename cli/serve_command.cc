@@ -138,6 +138,9 @@ int RunServeCommand(std::span<const std::string_view> args) {
       ok = ParseNumber(v, &cfg.max_plans_per_user);
     } else if (a == "--max-connections") {
       ok = ParseNumber(v, &cfg.max_connections) && cfg.max_connections >= 1;
+    } else if (a == "--test-append-delay-ms") {
+      ok = ParseNumber(v, &cfg.test_append_delay_ms) &&
+           cfg.test_append_delay_ms >= 0 && cfg.test_append_delay_ms <= 60000;
     } else if (a == "--max-plan-chars") {
       ok = ParseNumber(v, &cfg.max_plan_chars) && cfg.max_plan_chars >= 1;
     } else if (a == "--max-plan-nodes") {

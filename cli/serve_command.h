@@ -57,6 +57,8 @@ inline constexpr char kServeUsage[] =
     "  --no-sync              do not fsync appends (survives a crash of the\n"
     "                         process, not of the machine)\n"
     "  --quiet                no structured log lines on stderr\n"
+    "  --test-append-delay-ms N  for tests: hold every append N ms before\n"
+    "                         it is written (a slow disk)\n"
     "\n"
     "Stops on SIGINT/SIGTERM: no new connections, durable writes finish,\n"
     "sessions close with 1001, exit status 0.\n";

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <thread>
 
 #include "protocol/messages.h"
 #include "protocol/plan_state.h"
@@ -386,6 +387,18 @@ void Room::UpdatePresence(SessionPtr session, std::optional<Anchor> anchor,
       self->SendError(session, proto::kCodeNotJoined, "join a plan first", "");
       return;
     }
+    if (anchor) {
+      // Shown to everyone: it must name what the plan has (a node, a text
+      // field of its kind, a character of that text), like any op field.
+      Result<AnchorPosition> at = self->replica_->Resolve(*anchor);
+      if (!at.ok()) {
+        self->SendError(session, proto::kCodeBadMessage,
+                        "presence anchor: " + at.status().ToString() +
+                            " (send presence after the ops it refers to)",
+                        "");
+        return;
+      }
+    }
     it->second.anchor = std::move(anchor);
     it->second.typing = typing;
     self->Broadcast(Shared(self->PresenceOf(it->second)), session.get());
@@ -558,6 +571,10 @@ void Room::StartAppends() {
   asio::post(server_->blocking_pool(),
              [self = shared_from_this(), ops = std::move(launch->ops),
               guard = asio::make_work_guard(server_->io_context())]() mutable {
+               if (const int delay =
+                       self->server_->config().test_append_delay_ms) {
+                 std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+               }
                AppendContext who;
                who.op_authors = true;  // each batch's own, set in DoSubmit
                std::vector<StoredOp> stored;

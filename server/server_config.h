@@ -50,6 +50,10 @@ struct ServerConfig {
   // Demo login on a non-loopback --bind needs --allow-public-demo.
   bool allow_public_demo = false;
   bool sync = true;   // durable appends (fsync before ack)
+  // For tests only: every plan append waits this long on the storage pool
+  // before it is written (a slow disk), to widen the window in which an
+  // operation is known but not yet stored.
+  int test_append_delay_ms = 0;
   int shutdown_grace_s = 10;
   // Background snapshots (storage/snapshot_scheduler.h): after this many
   // new ops, or this long after the first new op. 0 ops: no snapshots.

@@ -116,18 +116,21 @@ Op TypingOp(Editor& editor, OpId goal, const std::string& text) {
 
 TEST(TrustBoundaryTest, ResentBatchIsAckedOnlyOnceStored) {
   Fixture f;
-  ASSERT_TRUE(f.Start()) << f.server.log();
+  // A slow disk: each append is held 300 ms, so the re-sent batch surely
+  // arrives while its first copy is still on its way to storage.
+  const std::vector<std::string> slow = {"--test-append-delay-ms", "300"};
+  ASSERT_TRUE(f.Start(slow)) << f.server.log();
   const std::string admin = f.Token("kari", "Moss", Role::kAdmin);
   const std::string anne = f.Token("anne", "Moss", Role::kEditor);
   for (int trial = 0; trial < 3; ++trial) {
     SCOPED_TRACE("trial " + std::to_string(trial));
-    // A bulk writer whose big batches hold the plan's append pipeline.
+    // A bulk writer whose big batches keep the store busy.
     Editor bulk(f.server.port(), admin);
     ASSERT_TRUE(bulk.Open());
     ASSERT_EQ(bulk.Join(kPlan)["type"], "joined");
     const OpId goal = FirstGoal(bulk.replica());
-    const std::string chunk(700, 'x');
-    for (int b = 0; b < 4; ++b) {
+    const std::string chunk(200, 'x');
+    for (int b = 0; b < 3; ++b) {
       ASSERT_TRUE(bulk.Edit([&](Replica& r) {
         for (int i = 0; i < 600; ++i) {
           SAMPLAN_RETURN_IF_ERROR(r.InsertText(goal, "body", 0, chunk));
@@ -135,14 +138,22 @@ TEST(TrustBoundaryTest, ResentBatchIsAckedOnlyOnceStored) {
         return Status::OK();
       }));
     }
-    // The flaky client: sends one op, drops, rejoins as the same replica
-    // and re-sends it at once.
+    // The flaky client: sends a big batch whose last op types a marker,
+    // drops the connection while it is being appended, rejoins as the
+    // same replica and re-sends it at once.
     Editor flaky(f.server.port(), anne);
     ASSERT_TRUE(flaky.Open());
     ASSERT_EQ(flaky.Join(kPlan)["type"], "joined");
     const std::string marker = "resent-" + std::to_string(trial) + " ";
-    const Op op = TypingOp(flaky, goal, marker);
-    const Json msg = OpsMessage("x", protocol::OpsToJson({op}, false));
+    std::unique_ptr<Replica> scratch = Copy(flaky);
+    for (int i = 0; i < 600; ++i) {
+      ASSERT_TRUE(scratch->InsertText(goal, "body", 0, chunk).ok());
+    }
+    ASSERT_TRUE(scratch->InsertText(goal, "title", 0, marker).ok());
+    std::vector<Op> batch;
+    ASSERT_TRUE(scratch->OpsSince(flaky.replica().version(), &batch).ok());
+    ASSERT_EQ(batch.size(), 601u);
+    const Json msg = OpsMessage("x", protocol::OpsToJson(batch, false));
     ASSERT_TRUE(flaky.ws().Send(msg));
     flaky.Disconnect();
     WsClient again;
@@ -151,21 +162,20 @@ TEST(TrustBoundaryTest, ResentBatchIsAckedOnlyOnceStored) {
     ASSERT_TRUE(again.ReadType("authenticated", Ms(5000)));
     // The old session may not be gone yet: retry while the id is in use.
     bool joined = false;
-    for (int attempt = 0; attempt < 100 && !joined; ++attempt) {
-      VersionVector version = flaky.replica().version();
-      version.Set(op.id.replica, op.LastId().counter);
-      ASSERT_TRUE(again.Send(Json{{"v", 1},
-                                  {"type", "join"},
-                                  {"plan", kPlan},
-                                  {"replica", flaky.replica_id()},
-                                  {"version", protocol::VersionToJson(version)}}));
+    for (int attempt = 0; attempt < 200 && !joined; ++attempt) {
+      ASSERT_TRUE(again.Send(
+          Json{{"v", 1},
+               {"type", "join"},
+               {"plan", kPlan},
+               {"replica", flaky.replica_id()},
+               {"version", protocol::VersionToJson(scratch->version())}}));
       std::optional<Json> m = again.Read(Ms(5000));
       ASSERT_TRUE(m);
       if ((*m)["type"] == "joined") {
         joined = true;
       } else {
         ASSERT_EQ((*m)["code"], "replica_in_use") << m->dump();
-        std::this_thread::sleep_for(Ms(5));
+        std::this_thread::sleep_for(Ms(1));
       }
     }
     ASSERT_TRUE(joined);
@@ -175,7 +185,7 @@ TEST(TrustBoundaryTest, ResentBatchIsAckedOnlyOnceStored) {
     ASSERT_EQ((*ack)["type"], "ack") << ack->dump();
     // kill -9 on the ack: what was acknowledged must be there.
     EXPECT_EQ(f.server.Signal(SIGKILL, Ms(5000)), 128 + SIGKILL);
-    ASSERT_TRUE(f.Start()) << f.server.log();
+    ASSERT_TRUE(f.Start(slow)) << f.server.log();
     Editor check(f.server.port(), admin);
     ASSERT_TRUE(check.Open());
     ASSERT_EQ(check.Join(kPlan)["type"], "joined");
@@ -406,6 +416,46 @@ TEST(TrustBoundaryTest, RepeatedOrOverlappingDeleteSpansAreRefused) {
   EXPECT_EQ((*answer)["type"], "ack") << answer->dump();
 }
 
+TEST(TrustBoundaryTest, PresenceAnchorsMustNameWhatThePlanHas) {
+  Fixture f;
+  ASSERT_TRUE(f.Start()) << f.server.log();
+  Bystander bystander(f);
+  ASSERT_TRUE(bystander.Open());
+  Editor e(f.server.port(), f.Token("per", "Viken", Role::kReviewer));
+  ASSERT_TRUE(e.Open());
+  ASSERT_EQ(e.Join(kPlan)["type"], "joined");
+  const OpId goal = FirstGoal(e.replica());
+  const Json unknown_node = {{"node", protocol::OpIdToJson(OpId{99, 99})}};
+  const Json not_a_text = {{"node", protocol::OpIdToJson(goal)},
+                           {"field", "status"}};
+  const Json unknown_char = {{"node", protocol::OpIdToJson(goal)},
+                             {"field", "title"},
+                             {"char", protocol::OpIdToJson(OpId{99, 1})},
+                             {"side", "before"}};
+  for (const Json& anchor : {unknown_node, not_a_text, unknown_char}) {
+    ASSERT_TRUE(e.ws().Send(Json{
+        {"v", 1}, {"type", "presence"}, {"anchor", anchor}, {"typing", false}}));
+    std::optional<Json> error = e.ws().ReadType("error", Ms(5000));
+    ASSERT_TRUE(error) << anchor.dump();
+    EXPECT_EQ((*error)["code"], "bad_message") << error->dump();
+  }
+  ASSERT_TRUE(e.ws().Send(Json{{"v", 1},
+                               {"type", "presence"},
+                               {"anchor", {{"node", protocol::OpIdToJson(goal)}}},
+                               {"typing", false}}));
+  // The bystander sees the valid one only (after the join's presence).
+  const auto deadline = std::chrono::steady_clock::now() + Ms(5000);
+  std::vector<Json> seen;
+  while (seen.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::optional<Json> m = bystander.editor.ws().Read(Ms(100));
+    if (m && (*m)["type"] == "presence") seen.push_back(*m);
+  }
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_TRUE(seen[0]["anchor"].is_null()) << seen[0].dump();
+  EXPECT_EQ(seen[1]["anchor"]["node"], protocol::OpIdToJson(goal));
+  EXPECT_TRUE(bystander.StillServed(0));
+}
+
 // ---------------------------------------------------------------------------
 // Quotas and the bounded append queue.
 
@@ -488,8 +538,18 @@ TEST(TrustBoundaryTest, JoinersSeeTheAuthorsOfTheHashChainedLog) {
       }));
     }
   }
-  for (auto& e : editors) {
-    ASSERT_TRUE(e->PumpUntil([&] { return e->acks() == 30; }, Ms(20000)));
+  // One writer's burst: batches queue behind the one being appended and
+  // are stored together, each stamped at its own arrival.
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(editors[0]->Edit([&](Replica& r) {
+      return r.InsertText(goal, "title", 0, std::to_string(i));
+    }));
+    std::this_thread::sleep_for(Ms(2));
+  }
+  for (size_t k = 0; k < editors.size(); ++k) {
+    Editor& e = *editors[k];
+    const size_t want = k == 0 ? 70 : 30;
+    ASSERT_TRUE(e.PumpUntil([&] { return e.acks() == want; }, Ms(20000)));
   }
   // A joiner while the room is still loaded (its ops come from memory).
   Editor joiner(f.server.port(), f.Token("vera", "Våler", Role::kViewer));
@@ -518,7 +578,7 @@ TEST(TrustBoundaryTest, JoinersSeeTheAuthorsOfTheHashChainedLog) {
       ++checked;
     }
   }
-  EXPECT_GE(checked, 90u);
+  EXPECT_GE(checked, 130u);
 }
 
 }  // namespace
