@@ -570,6 +570,15 @@ Status RocksDbPlanStore::PutSnapshot(std::string_view plan_id, uint64_t seq,
     SAMPLAN_RETURN_IF_ERROR(FindPlanLocked(plan_id, &plan));
     last_seq = plan->record.last_seq;
   }
+  if (seq > last_seq) {
+    // A group commit writes the database before it updates the cache, so a
+    // snapshot built from a Load in between may be ahead of the cache: the
+    // database's own record decides.
+    sf::PlanRecord record;
+    if (ReadPlanRecord(plan_id, nullptr, &record).ok()) {
+      last_seq = std::max(last_seq, record.last_seq);
+    }
+  }
   if (seq == 0 || seq > last_seq) {
     return Status::InvalidArgument(PlanLabel(plan_id) + ": snapshot at seq " +
                                    std::to_string(seq) + " outside 1.." +

@@ -69,6 +69,22 @@ std::string MintToken(const std::string& data_dir, const std::string& user,
                       const std::string& municipality, const std::string& plan,
                       Role role, int64_t ttl_s = 3600);
 
+// A `samplan serve` with a data directory of its own, for one test; tokens
+// name `plan` (the demo plan by default).
+struct ServerFixture {
+  TempDir dir;
+  ServerProcess server;
+  std::string data() const { return dir.path() + "/data"; }
+  bool Start(const std::vector<std::string>& extra = {}) {
+    return server.Start(data(), extra);
+  }
+  std::string Token(const std::string& user, const std::string& municipality,
+                    Role role, int64_t ttl_s = 3600,
+                    const std::string& plan = "demo") const {
+    return MintToken(data(), user, municipality, plan, role, ttl_s);
+  }
+};
+
 // A WebSocket client; every call waits at most its timeout.
 class WsClient {
  public:

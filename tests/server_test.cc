@@ -15,19 +15,6 @@ namespace {
 
 constexpr char kPlan[] = "demo";
 
-// A running server with its data directory.
-struct Fixture {
-  TempDir dir;
-  ServerProcess server;
-  std::string data() const { return dir.path() + "/data"; }
-  bool Start(const std::vector<std::string>& extra = {}) {
-    return server.Start(data(), extra);
-  }
-  std::string Token(const std::string& user, const std::string& mun, Role role) {
-    return MintToken(data(), user, mun, kPlan, role);
-  }
-};
-
 // The first goal (joint) and its first measure (owned by Moss).
 OpId FirstGoal(Replica& r) { return r.Children(kRootNode)[0]; }
 OpId MossMeasure(Replica& r) {
@@ -49,7 +36,7 @@ Status InsertAtRandom(Replica& r, OpId node, std::mt19937& rng,
 }
 
 TEST(ServerTest, ConcurrentEditsConvergeIncludingLateJoiner) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   std::vector<std::unique_ptr<Editor>> eds;
   eds.push_back(std::make_unique<Editor>(f.server.port(), f.Token("ola", "Vestby", Role::kEditor)));
@@ -106,7 +93,7 @@ TEST(ServerTest, ConcurrentEditsConvergeIncludingLateJoiner) {
 }
 
 TEST(ServerTest, AcknowledgedEditsSurviveSigkillAndSigterm) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   const std::string token = f.Token("anne", "Moss", Role::kEditor);
   Editor e(f.server.port(), token);
@@ -149,7 +136,7 @@ TEST(ServerTest, AcknowledgedEditsSurviveSigkillAndSigterm) {
 }
 
 TEST(ServerTest, OfflineEditsConvergeAfterReconnect) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   Editor a(f.server.port(), f.Token("anne", "Moss", Role::kEditor));
   Editor b(f.server.port(), f.Token("ola", "Vestby", Role::kEditor));
@@ -187,7 +174,7 @@ TEST(ServerTest, OfflineEditsConvergeAfterReconnect) {
 }
 
 TEST(ServerTest, ForbiddenEditsAreRejectedAndNeverBroadcast) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   Editor reviewer(f.server.port(), f.Token("per", "Viken", Role::kReviewer));
   Editor vestby(f.server.port(), f.Token("ola", "Vestby", Role::kEditor));
@@ -263,7 +250,7 @@ TEST(ServerTest, ForbiddenEditsAreRejectedAndNeverBroadcast) {
 }
 
 TEST(ServerTest, BadInputGetsErrorsWhileOthersKeepWorking) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start({"--max-message-bytes", "65536", "--rate", "50", "--burst",
                        "50", "--max-batch-ops", "10"}))
       << f.server.log();
@@ -338,7 +325,7 @@ TEST(ServerTest, BadInputGetsErrorsWhileOthersKeepWorking) {
 }
 
 TEST(ServerTest, ClientThatStopsReadingIsDisconnected) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start({"--send-queue-limit", "8", "--send-queue-bytes", "2000000"}))
       << f.server.log();
   Editor writer(f.server.port(), f.Token("kari", "Moss", Role::kAdmin));
@@ -371,7 +358,7 @@ TEST(ServerTest, ClientThatStopsReadingIsDisconnected) {
 }
 
 TEST(ServerTest, PresenceIsSharedAndClearedOnDisconnect) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   Editor a(f.server.port(), f.Token("anne", "Moss", Role::kEditor));
   Editor b(f.server.port(), f.Token("per", "Viken", Role::kReviewer));
@@ -398,7 +385,7 @@ TEST(ServerTest, PresenceIsSharedAndClearedOnDisconnect) {
 }
 
 TEST(ServerTest, HttpApiAndOriginChecks) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start({"--allow-origin", "https://plan.example"})) << f.server.log();
   const uint16_t port = f.server.port();
   EXPECT_EQ(HttpRequest(port, "GET", "/healthz").first, 200);
@@ -452,7 +439,7 @@ namespace samplan::testing {
 namespace {
 
 TEST(ServerTest, UnauthenticatedClientsAreClosedAndCliTokensWork) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start({"--auth-timeout", "1"})) << f.server.log();
   WsClient idle;
   ASSERT_TRUE(idle.Connect(f.server.port()));
@@ -546,7 +533,7 @@ void RandomEdit(Replica& r, std::mt19937& rng) {
 }
 
 TEST(ServerTest, RandomizedTreeTextAndFieldEditsConverge) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   constexpr int kClients = 4;
   std::vector<std::unique_ptr<Editor>> eds;
@@ -621,7 +608,7 @@ namespace samplan::testing {
 namespace {
 
 TEST(ServerTest, PlansReloadFromSnapshotsAndNewClientsGetOne) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start({"--snapshot-every", "20", "--snapshot-interval", "1"}))
       << f.server.log();
   const std::string token = f.Token("anne", "Moss", Role::kEditor);
@@ -665,7 +652,7 @@ namespace samplan::testing {
 namespace {
 
 TEST(ServerTest, IdleAndInvalidUtf8ConnectionsAreClosed) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start({"--idle-timeout", "2"})) << f.server.log();
   const std::string token = f.Token("vera", "Våler", Role::kViewer);
   // A client that answers pings (it is reading) stays.

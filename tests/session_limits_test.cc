@@ -24,19 +24,6 @@ namespace {
 
 constexpr char kPlan[] = "demo";
 
-struct Fixture {
-  TempDir dir;
-  ServerProcess server;
-  std::string data() const { return dir.path() + "/data"; }
-  bool Start(const std::vector<std::string>& extra = {}) {
-    return server.Start(data(), extra);
-  }
-  std::string Token(const std::string& user, const std::string& mun, Role role,
-                    int64_t ttl_s = 3600) {
-    return MintToken(data(), user, mun, kPlan, role, ttl_s);
-  }
-};
-
 Json Auth(const std::string& token) {
   return Json{{"v", 1}, {"type", "auth"}, {"token", token}};
 }
@@ -146,7 +133,7 @@ class RawWs {
 // ---- 1: bounded work before authentication ---------------------------------
 
 TEST(SessionLimitsTest, UnauthenticatedHugeJoinIsClosedWithoutParsing) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   Editor bystander(f.server.port(), f.Token("anne", "Moss", Role::kEditor));
   ASSERT_TRUE(bystander.Open());
@@ -175,7 +162,7 @@ TEST(SessionLimitsTest, UnauthenticatedHugeJoinIsClosedWithoutParsing) {
 }
 
 TEST(SessionLimitsTest, JoinVersionVectorIsCapped) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   WsClient c;
   ASSERT_TRUE(c.Connect(f.server.port()));
@@ -195,7 +182,7 @@ TEST(SessionLimitsTest, JoinVersionVectorIsCapped) {
 // ---- 2: 1009 reaches a client that is still writing ------------------------
 
 TEST(SessionLimitsTest, OversizedMessageClosesWith1009WhileClientWrites) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();  // limit 1 MiB after auth
   const std::string token = f.Token("ola", "Vestby", Role::kEditor);
   for (size_t mib : {8, 32}) {
@@ -231,7 +218,7 @@ size_t PacedFlood(WsClient& c, size_t max_messages, size_t burst) {
 }
 
 TEST(SessionLimitsTest, SustainedFloodIsClosedWith1008) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start({"--rate", "200", "--burst", "10"})) << f.server.log();
   WsClient flooder;
   ASSERT_TRUE(flooder.Connect(f.server.port()));
@@ -247,7 +234,7 @@ TEST(SessionLimitsTest, SustainedFloodIsClosedWith1008) {
 }
 
 TEST(SessionLimitsTest, ClosesDuringBroadcastsAndErrorsKeepServerHealthy) {
-  Fixture f;
+  ServerFixture f;
   // The writer's 20 edits per round fit in the burst; the flooders' pings
   // do not.
   ASSERT_TRUE(f.Start({"--rate", "100", "--burst", "40"})) << f.server.log();
@@ -293,7 +280,7 @@ TEST(SessionLimitsTest, ClosesDuringBroadcastsAndErrorsKeepServerHealthy) {
 // ---- 5: token expiry closes a silent session --------------------------------
 
 TEST(SessionLimitsTest, ExpiredTokenClosesSilentViewer) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   Editor viewer(f.server.port(), f.Token("vera", "Våler", Role::kViewer, 2));
   ASSERT_TRUE(viewer.Open());
@@ -318,7 +305,7 @@ TEST(SessionLimitsTest, ExpiredTokenClosesSilentViewer) {
 // ---- 6: --max-connections under a burst -------------------------------------
 
 TEST(SessionLimitsTest, MaxConnectionsHoldsUnderBurstOfUpgrades) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start({"--max-connections", "20"})) << f.server.log();
   const uint16_t port = f.server.port();
   constexpr int kClients = 60;
@@ -380,7 +367,7 @@ TEST(SessionLimitsTest, MaxConnectionsHoldsUnderBurstOfUpgrades) {
 // ---- 7: presence anchors ------------------------------------------------------
 
 TEST(SessionLimitsTest, OversizedPresenceAnchorIsRejectedAndNeverShared) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   const uint16_t port = f.server.port();
   Editor bystander(port, f.Token("anne", "Moss", Role::kEditor));
@@ -429,7 +416,7 @@ std::string Repeat(const std::string& s, int n) {
 }
 
 TEST(SessionLimitsTest, PlanTitlesCreationAndListingAreBounded) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start({"--max-plans-per-user", "3"})) << f.server.log();
   uint16_t port = f.server.port();
   const std::string admin = MintToken(f.data(), "kari", "Moss", "*", Role::kAdmin);
@@ -483,7 +470,7 @@ TEST(SessionLimitsTest, PlanTitlesCreationAndListingAreBounded) {
 // ---- 9: the HTTP API's storage calls ----------------------------------------
 
 TEST(SessionLimitsTest, HttpApiStorageCallsAnswerUnderConcurrentLoad) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   const uint16_t port = f.server.port();
   const std::string admin = MintToken(f.data(), "kari", "Moss", "*", Role::kAdmin);
@@ -526,7 +513,7 @@ Json TokenPayload(const std::string& token) {
 }
 
 TEST(SessionLimitsTest, DemoLoginNamesOnlyTheDemoPlanAndNeverTheAdmin) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   const uint16_t port = f.server.port();
   const std::string admin = MintToken(f.data(), "kari", "Moss", "*", Role::kAdmin);
@@ -551,7 +538,7 @@ TEST(SessionLimitsTest, DemoLoginNamesOnlyTheDemoPlanAndNeverTheAdmin) {
 
 TEST(SessionLimitsTest, DemoLoginOffWithoutDemoPlanOrWithNoDemo) {
   {
-    Fixture f;
+    ServerFixture f;
     ASSERT_TRUE(f.Start({"--no-demo"})) << f.server.log();
     auto [status, body] =
         HttpRequest(f.server.port(), "POST", "/api/demo-login", "", R"({"user":"ola"})");
@@ -561,7 +548,7 @@ TEST(SessionLimitsTest, DemoLoginOffWithoutDemoPlanOrWithNoDemo) {
   {
     // A data directory with plans but no demo plan: demo login stays off
     // even without --no-demo.
-    Fixture f;
+    ServerFixture f;
     ASSERT_TRUE(f.Start({"--no-demo"})) << f.server.log();
     const std::string admin = MintToken(f.data(), "kari", "Moss", "*", Role::kAdmin);
     ASSERT_EQ(HttpRequest(f.server.port(), "POST", "/api/plans", admin,
@@ -578,20 +565,20 @@ TEST(SessionLimitsTest, PublicBindWithDemoLoginNeedsExplicitFlag) {
   // 192.0.2.1 (TEST-NET-1) is not a local address: even a server that
   // wrongly went ahead could not listen there, so this test never listens
   // beyond loopback. The refusal must come first and name the flag.
-  Fixture f;
+  ServerFixture f;
   EXPECT_FALSE(f.Start({"--bind", "192.0.2.1"}));
   EXPECT_NE(f.server.log().find("--allow-public-demo"), std::string::npos)
       << f.server.log();
   // With the flag the demo check passes (and binding fails, as expected
   // for an address this machine does not have).
-  Fixture h;
+  ServerFixture h;
   EXPECT_FALSE(h.Start({"--bind", "192.0.2.1", "--allow-public-demo"}));
   EXPECT_EQ(h.server.log().find("--allow-public-demo"), std::string::npos)
       << h.server.log();
   EXPECT_NE(h.server.log().find("cannot listen"), std::string::npos)
       << h.server.log();
   // Loopback is fine as before.
-  Fixture g;
+  ServerFixture g;
   EXPECT_TRUE(g.Start({"--bind", "127.0.0.1"})) << g.server.log();
 }
 

@@ -20,24 +20,11 @@ namespace {
 
 constexpr char kPlan[] = "demo";
 
-struct Fixture {
-  TempDir dir;
-  ServerProcess server;
-  std::string data() const { return dir.path() + "/data"; }
-  bool Start(const std::vector<std::string>& extra = {}) {
-    return server.Start(data(), extra);
-  }
-  std::string Token(const std::string& user, const std::string& mun,
-                    Role role) {
-    return MintToken(data(), user, mun, kPlan, role);
-  }
-};
-
 OpId FirstGoal(Replica& r) { return r.Children(kRootNode)[0]; }
 
 // A bystander: joined, edits nothing, and must never be disturbed.
 struct Bystander {
-  explicit Bystander(Fixture& f)
+  explicit Bystander(ServerFixture& f)
       : editor(f.server.port(), f.Token("siri", "Råde", Role::kEditor)) {}
   bool Open() { return editor.Open() && editor.Join(kPlan)["type"] == "joined"; }
   // Still connected and answering pings, counting the ops messages seen
@@ -115,7 +102,7 @@ Op TypingOp(Editor& editor, OpId goal, const std::string& text) {
 // Acknowledged means stored, also for a batch re-sent after a reconnect.
 
 TEST(TrustBoundaryTest, ResentBatchIsAckedOnlyOnceStored) {
-  Fixture f;
+  ServerFixture f;
   // A slow disk: each append is held 300 ms, so the re-sent batch surely
   // arrives while its first copy is still on its way to storage.
   const std::vector<std::string> slow = {"--test-append-delay-ms", "300"};
@@ -199,7 +186,7 @@ TEST(TrustBoundaryTest, ResentBatchIsAckedOnlyOnceStored) {
 // One op must never take down a plan for everyone.
 
 TEST(TrustBoundaryTest, OpsNamingUnknownIdsAreRefusedToTheSenderAlone) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   Bystander bystander(f);
   ASSERT_TRUE(bystander.Open());
@@ -309,7 +296,7 @@ TEST(TrustBoundaryTest, OpsNamingUnknownIdsAreRefusedToTheSenderAlone) {
 }
 
 TEST(TrustBoundaryTest, LamportsAreBoundedAndBackdatedOpsRefused) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   Bystander bystander(f);
   ASSERT_TRUE(bystander.Open());
@@ -371,7 +358,7 @@ TEST(TrustBoundaryTest, LamportsAreBoundedAndBackdatedOpsRefused) {
 }
 
 TEST(TrustBoundaryTest, RepeatedOrOverlappingDeleteSpansAreRefused) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   Bystander bystander(f);
   ASSERT_TRUE(bystander.Open());
@@ -417,7 +404,7 @@ TEST(TrustBoundaryTest, RepeatedOrOverlappingDeleteSpansAreRefused) {
 }
 
 TEST(TrustBoundaryTest, PresenceAnchorsMustNameWhatThePlanHas) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();
   Bystander bystander(f);
   ASSERT_TRUE(bystander.Open());
@@ -460,7 +447,7 @@ TEST(TrustBoundaryTest, PresenceAnchorsMustNameWhatThePlanHas) {
 // Quotas and the bounded append queue.
 
 TEST(TrustBoundaryTest, PlanSizeAndPendingQueueAreBounded) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start({"--max-plan-chars", "20000", "--max-plan-nodes", "60",
                        "--max-pending-ops", "100"}))
       << f.server.log();
@@ -518,7 +505,7 @@ TEST(TrustBoundaryTest, PlanSizeAndPendingQueueAreBounded) {
 // Author time stamps seen by joining clients are the ones in the log.
 
 TEST(TrustBoundaryTest, JoinersSeeTheAuthorsOfTheHashChainedLog) {
-  Fixture f;
+  ServerFixture f;
   ASSERT_TRUE(f.Start({"--snapshot-every", "0"})) << f.server.log();
   std::vector<std::unique_ptr<Editor>> editors;
   for (const auto& [user, mun] :
