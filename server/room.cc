@@ -480,8 +480,10 @@ void Room::DoSubmit(const SessionPtr& session, const std::string& ref,
       break;
     }
     const uint64_t known = replica.version().Get(op.id.replica);
-    batch.await_counter = std::max(batch.await_counter, op.LastId().counter);
     if (op.LastId().counter <= known) {
+      // Acked only once stored, like the first copy (which may still be on
+      // its way to storage).
+      batch.await_counter = std::max(batch.await_counter, op.LastId().counter);
       ++reply.duplicates;
       continue;
     }
@@ -530,6 +532,7 @@ void Room::DoSubmit(const SessionPtr& session, const std::string& ref,
     }
     if (op.kind == OpKind::kInsertText) text_chars_ += op.Length();
     if (op.kind == OpKind::kCreateNode) ++nodes;
+    batch.await_counter = std::max(batch.await_counter, op.LastId().counter);
     batch.ops.push_back(std::move(op));
   }
   // The replica id is this user's from its first accepted op on (ids that

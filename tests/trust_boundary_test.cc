@@ -477,6 +477,11 @@ TEST(TrustBoundaryTest, PlanSizeAndPendingQueueAreBounded) {
   answer = Answer(e.ws(), "nodes", Ms(10000));
   ASSERT_TRUE(answer);
   EXPECT_EQ((*answer)["code"], "quota_exceeded") << answer->dump();
+  // The creates before the refused one are stored and acked.
+  answer = Answer(e.ws(), "nodes", Ms(10000));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ((*answer)["type"], "ack") << answer->dump();
+  EXPECT_GT((*answer)["accepted"].get<int>(), 0) << answer->dump();
   // A batch larger than what may wait for storage.
   std::unique_ptr<Replica> many = Copy(e);
   std::vector<Op> fields;
