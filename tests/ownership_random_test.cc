@@ -68,18 +68,6 @@ bool LongRun() {
   return v != nullptr && std::string(v) == "1";
 }
 
-// Live nodes (root first, depth first) and the nodes directly in the trash.
-std::vector<OpId> LiveNodes(const Replica& r) {
-  std::vector<OpId> out, stack = {kRootNode};
-  while (!stack.empty() && out.size() < 100000) {
-    const OpId n = stack.back();
-    stack.pop_back();
-    out.push_back(n);
-    for (OpId c : r.Children(n)) stack.push_back(c);
-  }
-  return out;
-}
-
 template <typename T>
 const T& Pick(const std::vector<T>& v, std::mt19937& rng) {
   return v[rng() % v.size()];

@@ -85,6 +85,18 @@ struct ServerFixture {
   }
 };
 
+// Every live node of `r`: the root first, then depth first (bounded).
+inline std::vector<OpId> LiveNodes(const Replica& r) {
+  std::vector<OpId> out, stack = {kRootNode};
+  while (!stack.empty() && out.size() < 100000) {
+    const OpId n = stack.back();
+    stack.pop_back();
+    out.push_back(n);
+    for (OpId c : r.Children(n)) stack.push_back(c);
+  }
+  return out;
+}
+
 // A WebSocket client; every call waits at most its timeout.
 class WsClient {
  public:

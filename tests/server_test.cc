@@ -475,18 +475,6 @@ TEST(ServerTest, UnauthenticatedClientsAreClosedAndCliTokensWork) {
 namespace samplan::testing {
 namespace {
 
-// Every live node under the root (depth first).
-std::vector<OpId> LiveNodes(Replica& r) {
-  std::vector<OpId> out, stack = {kRootNode};
-  while (!stack.empty() && out.size() < 100000) {
-    const OpId n = stack.back();
-    stack.pop_back();
-    out.push_back(n);
-    for (OpId c : r.Children(n)) stack.push_back(c);
-  }
-  return out;
-}
-
 // One random local edit of any kind; an edit the core refuses (a move
 // into its own subtree, a kind not allowed there, ...) is simply skipped.
 void RandomEdit(Replica& r, std::mt19937& rng) {
