@@ -1,6 +1,7 @@
 #include "cli/serve_command.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -65,12 +66,49 @@ Status CreateDemoPlan(PlanStore* store) {
   return store->Append(kDemoPlan, ops, AppendContext{"samplan", "", 0}, nullptr);
 }
 
+// The repository folder holding the build folder of this executable
+// (build/samplan -> the checkout), or "" when it cannot be told.
+std::string CheckoutOfExecutable() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "";
+  std::string exe(buf, static_cast<size_t>(n));
+  const size_t slash = exe.rfind('/');
+  if (slash == std::string::npos) return "";
+  const std::string build_dir = exe.substr(0, slash);
+  const size_t up = build_dir.rfind('/');
+  return up == std::string::npos ? "" : build_dir.substr(0, up);
+}
+
+bool IsFile(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// Defaults for --web-root and --core-module: the checkout's
+// web-client/app and build-wasm/samplan_core.mjs, when they exist.
+void ResolveWebClient(bool web_root_given, bool core_module_given,
+                      ServerConfig* cfg) {
+  if (web_root_given && cfg->web_root == "none") cfg->web_root.clear();
+  const std::string checkout = CheckoutOfExecutable();
+  if (!web_root_given && !checkout.empty() &&
+      IsFile(checkout + "/web-client/app/index.html")) {
+    cfg->web_root = checkout + "/web-client/app";
+  }
+  if (!core_module_given && !checkout.empty() &&
+      IsFile(checkout + "/build-wasm/samplan_core.mjs")) {
+    cfg->core_module = checkout + "/build-wasm/samplan_core.mjs";
+  }
+}
+
 }  // namespace
 
 int RunServeCommand(std::span<const std::string_view> args) {
   ServerConfig cfg;
   bool quiet = false;
   bool origins_given = false;
+  bool web_root_given = false;
+  bool core_module_given = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "-h" || a == "--help") {
@@ -141,6 +179,12 @@ int RunServeCommand(std::span<const std::string_view> args) {
     } else if (a == "--test-append-delay-ms") {
       ok = ParseNumber(v, &cfg.test_append_delay_ms) &&
            cfg.test_append_delay_ms >= 0 && cfg.test_append_delay_ms <= 60000;
+    } else if (a == "--web-root") {
+      cfg.web_root = std::string(v);
+      web_root_given = true;
+    } else if (a == "--core-module") {
+      cfg.core_module = std::string(v);
+      core_module_given = true;
     } else if (a == "--max-plan-chars") {
       ok = ParseNumber(v, &cfg.max_plan_chars) && cfg.max_plan_chars >= 1;
     } else if (a == "--max-plan-nodes") {
@@ -158,6 +202,7 @@ int RunServeCommand(std::span<const std::string_view> args) {
                                 std::string(a));
     }
   }
+  ResolveWebClient(web_root_given, core_module_given, &cfg);
   if (quiet) SetEventLogEnabled(false);
   boost::system::error_code bind_ec;
   const boost::asio::ip::address bind_address =
@@ -231,6 +276,15 @@ int RunServeCommand(std::span<const std::string_view> args) {
                                : cfg.bind;
   std::printf("samplan serve: listening on http://%s:%u (WebSocket ws://%s:%u/ws)\n",
               host.c_str(), server.port(), host.c_str(), server.port());
+  if (!cfg.web_root.empty()) {
+    std::printf("samplan serve: plan editor at http://%s:%u/\n", host.c_str(),
+                server.port());
+    if (cfg.core_module.empty() || !IsFile(cfg.core_module)) {
+      std::printf("samplan serve: the wasm core is missing (run "
+                  "scripts/build-wasm.sh); the editor cannot start without "
+                  "it\n");
+    }
+  }
   if (demo) {
     TokenSigner signer(secret);
     std::printf("demo login is on: it is for trying Samplan out, anyone who "

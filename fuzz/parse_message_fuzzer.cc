@@ -103,7 +103,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // Presence is relayed to the other sessions.
       const std::string relayed = protocol::MakePresence(
           protocol::MakePresenceEntry("s1", "u", "m", "editor",
-                                      message.anchor, message.typing));
+                                      message.anchor, message.head,
+                                      message.typing));
       FUZZ_CHECK(!protocol::Json::parse(relayed, nullptr, false).is_discarded(),
                  "presence relay is not valid JSON");
       break;

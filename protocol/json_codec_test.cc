@@ -113,6 +113,14 @@ TEST(MessagesTest, ParsesEveryClientMessage) {
       R"({"v":1,"type":"presence","anchor":{"node":[0,1]},"typing":true})", limits, &m, &e));
   EXPECT_TRUE(m.typing);
   EXPECT_EQ(m.anchor->node, kRootNode);
+  EXPECT_FALSE(m.head);
+  ASSERT_TRUE(ParseClientMessage(
+      R"({"v":1,"type":"presence","anchor":{"node":[2,5],"field":"title","char":[2,6],"side":"before"},)"
+      R"("head":{"node":[2,5],"field":"title","char":[2,9],"side":"after"}})",
+      limits, &m, &e));
+  ASSERT_TRUE(m.head);
+  EXPECT_EQ(m.head->character, (OpId{2, 9}));
+  EXPECT_EQ(m.head->side, Anchor::Side::kAfter);
   ASSERT_TRUE(ParseClientMessage(R"({"v":1,"type":"ping"})", limits, &m, &e));
   ASSERT_TRUE(ParseClientMessage(R"({"v":1,"type":"leave"})", limits, &m, &e));
   ASSERT_TRUE(ParseClientMessage(
@@ -148,6 +156,8 @@ TEST(MessagesTest, RejectsBadMessagesWithCodes) {
       {R"({"v":1,"type":"ops","ops":[{"kind":"set_field"}]})", kCodeInvalidOp},
       {R"({"v":1,"type":"presence","typing":"yes"})", kCodeBadMessage},
       {R"({"v":1,"type":"presence","anchor":{"node":"root"}})", kCodeBadMessage},
+      {R"({"v":1,"type":"presence","head":{"node":[0,1]}})", kCodeBadMessage},
+      {R"({"v":1,"type":"presence","anchor":{"node":[0,1]},"head":{"node":7}})", kCodeBadMessage},
   };
   for (const Case& c : cases) {
     ClientMessage m;

@@ -122,18 +122,25 @@ bool ParseClientMessage(std::string_view text, const ParseLimits& limits,
     if (!s.ok()) return Fail(error, kCodeInvalidOp, s.message(), ref);
   } else if (type == "presence") {
     m.type = ClientType::kPresence;
-    if (auto a = j.find("anchor"); a != j.end() && !a->is_null()) {
+    // `anchor` is the caret, `head` the other end of a selection.
+    for (const char* name : {"anchor", "head"}) {
+      auto a = j.find(name);
+      if (a == j.end() || a->is_null()) continue;
       Anchor anchor;
-      Status s = AnchorFromJson(*a, "anchor", &anchor);
+      Status s = AnchorFromJson(*a, name, &anchor);
       if (!s.ok()) return Fail(error, kCodeBadMessage, s.message(), ref);
       if (anchor.field.size() > kMaxAnchorFieldBytes) {
         return Fail(error, kCodeBadMessage,
-                    "anchor.field: " + std::to_string(anchor.field.size()) +
+                    std::string(name) + ".field: " +
+                        std::to_string(anchor.field.size()) +
                         " bytes exceed the limit of " +
                         std::to_string(kMaxAnchorFieldBytes),
                     ref);
       }
-      m.anchor = std::move(anchor);
+      (name[0] == 'a' ? m.anchor : m.head) = std::move(anchor);
+    }
+    if (m.head && !m.anchor) {
+      return Fail(error, kCodeBadMessage, "head: needs an anchor", ref);
     }
     if (auto ty = j.find("typing"); ty != j.end() && !ty->is_null()) {
       if (!ty->is_boolean()) {
@@ -216,13 +223,15 @@ std::string MakeOpsBroadcast(uint64_t first_seq, uint64_t last_seq,
 
 Json MakePresenceEntry(std::string_view session, std::string_view user,
                        std::string_view municipality, std::string_view role,
-                       const std::optional<Anchor>& anchor, bool typing) {
+                       const std::optional<Anchor>& anchor,
+                       const std::optional<Anchor>& head, bool typing) {
   Json j = Json::object();
   j["session"] = session;
   j["user"] = user;
   j["municipality"] = municipality;
   j["role"] = role;
   j["anchor"] = anchor ? AnchorToJson(*anchor) : Json(nullptr);
+  j["head"] = head ? AnchorToJson(*head) : Json(nullptr);
   j["typing"] = typing;
   return j;
 }

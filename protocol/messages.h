@@ -67,6 +67,7 @@ struct ClientMessage {
   std::vector<Op> ops;
   // kPresence
   std::optional<Anchor> anchor;
+  std::optional<Anchor> head;  // the other end of a selection
   bool typing = false;
 };
 
@@ -111,7 +112,8 @@ std::string MakeOpsBroadcast(uint64_t first_seq, uint64_t last_seq,
                              const std::vector<Op>& ops);
 Json MakePresenceEntry(std::string_view session, std::string_view user,
                        std::string_view municipality, std::string_view role,
-                       const std::optional<Anchor>& anchor, bool typing);
+                       const std::optional<Anchor>& anchor,
+                       const std::optional<Anchor>& head, bool typing);
 std::string MakePresence(const Json& entry);
 std::string MakePresenceLeft(std::string_view session);
 std::string MakePong(std::string_view ref);

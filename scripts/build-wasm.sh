@@ -18,6 +18,13 @@
 #   empty EM_CACHE would fail (a frozen cache cannot build the libraries). Only
 #   an emscripten without that cache gets EM_CACHE under build-wasm/.
 #
+# With Replica the bindings also carry the protocol's JSON codec
+# (protocol/json_codec, base64, plan_state), so ops cross in the wire form.
+#
+# DYNAMIC_EXECUTION=0: embind then builds its glue without eval/new
+# Function, so the page runs under the server's Content-Security-Policy
+# (script-src 'self' 'wasm-unsafe-eval', no 'unsafe-eval').
+#
 # Which bindings get built follows the sources that exist: TextSequence once
 # crdt/text_sequence.cc exists, Replica once crdt/replica.{h,cc} exist too.
 # The core goes into a static archive, as in the native build, so only what
@@ -55,6 +62,21 @@ sources=()
 for src in crdt/*.cc; do
   [[ $src == *_test.cc ]] || sources+=("$src")
 done
+# The protocol's JSON codec and plan state, so the browser speaks the wire
+# form with the server's own code. nlohmann/json is header-only; em++ must
+# not see the rest of /usr/include (glibc), so only its folder is linked in.
+if [[ " ${features[*]:-} " == *" replica "* ]]; then
+  NLOHMANN=/usr/include/nlohmann
+  if [[ ! -f $NLOHMANN/json.hpp ]]; then
+    echo "build-wasm: $NLOHMANN/json.hpp not found; run scripts/install-deps.sh" >&2
+    exit 1
+  fi
+  mkdir -p "$OUT/include"
+  ln -sfn "$NLOHMANN" "$OUT/include/nlohmann"
+  CXXFLAGS+=(-isystem "$OUT/include")
+  sources+=(protocol/json_codec.cc protocol/base64.cc protocol/plan_state.cc)
+  features+=(protocol)
+fi
 sources+=(web-client/core/bindings.cc)
 
 echo "build-wasm: em++ $(em++ --version | head -1 | grep -o '[0-9][0-9.]*' | head -1)," \
@@ -69,10 +91,11 @@ printf '%s\n' "${sources[@]}" | xargs -P 2 -n 1 bash -c '
   em++ $EM_CXXFLAGS -c "$src" -o "$obj" || { echo "build-wasm: FAILED to compile $src" >&2; exit 1; }
 ' _
 
-emar rcs "$OUT/libsamplan_crdt.a" "$OUT"/obj/crdt_*.o
+emar rcs "$OUT/libsamplan_crdt.a" "$OUT"/obj/crdt_*.o "$OUT"/obj/protocol_*.o
 em++ -O2 --bind \
   -s MODULARIZE=1 -s EXPORT_ES6=1 -s EXPORT_NAME=SamplanCore \
   -s ENVIRONMENT=web -s SINGLE_FILE=1 -s ALLOW_MEMORY_GROWTH=1 \
+  -s DYNAMIC_EXECUTION=0 \
   "$OUT/obj/web-client_core_bindings.cc.o" "$OUT/libsamplan_crdt.a" \
   -o "$OUT/samplan_core.mjs"
 

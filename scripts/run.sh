@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds Samplan (Release, into build/) and runs the samplan program.
+# Builds Samplan (Release, into build/) and the browser client's wasm core
+# (build-wasm/), and runs the samplan program.
 #
 #   scripts/run.sh            runs `samplan $DEFAULT_ARGS`
 #   scripts/run.sh ARGS...    runs `samplan ARGS...`
@@ -19,6 +20,13 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >&2
 # Only the program: a test or benchmark that does not compile must not stop
 # it from running. `cmake --build build -j2` builds everything.
 cmake --build build -j2 --target samplan >&2
+# The plan editor that `serve` offers at / runs the core as WebAssembly.
+# Rebuilt only when a core or binding source is newer than the module.
+if [[ ! -f build-wasm/samplan_core.mjs ]] ||
+   [[ -n $(find crdt protocol web-client/core scripts/build-wasm.sh -newer build-wasm/samplan_core.mjs \
+            \( -name '*.cc' -o -name '*.h' -o -name '*.sh' \) -print -quit) ]]; then
+  scripts/build-wasm.sh >&2
+fi
 
 if [[ $# -eq 0 ]]; then
   set -- "${DEFAULT_ARGS[@]}"

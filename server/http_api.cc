@@ -14,6 +14,7 @@
 #include "server/event_log.h"
 #include "server/room.h"
 #include "server/server.h"
+#include "server/static_files.h"
 
 namespace samplan {
 
@@ -215,6 +216,53 @@ std::optional<Claims> RequireClaims(
   }
   return claims;
 }
+
+namespace {
+
+// The browser app's files, read on the blocking pool (server/static_files.h).
+void ServeStaticFile(Server* server, const HttpRequest& http_req,
+                     std::string path, bool head,
+                     std::function<void(HttpResponse)> reply) {
+  const RequestMeta req = MetaOf(http_req);
+  std::string if_none_match(http_req[http::field::if_none_match]);
+  asio::post(server->blocking_pool(), [server, req, path = std::move(path),
+                                       head, if_none_match,
+                                       reply = std::move(reply)]() {
+    const StaticFiles files(server->config().web_root,
+                            server->config().core_module);
+    std::optional<StaticFile> file = files.Read(path);
+    if (!file) {
+      reply(Error(req, http::status::not_found, "not_found",
+                  files.enabled()
+                      ? "no file " + path
+                      : "the web client is not served: start samplan serve "
+                        "with --web-root (scripts/run.sh does)"));
+      return;
+    }
+    const bool not_modified = !if_none_match.empty() &&
+                              if_none_match == file->etag;
+    HttpResponse res{not_modified ? http::status::not_modified
+                                  : http::status::ok,
+                     req.version};
+    res.set(http::field::server, "samplan");
+    res.set(http::field::content_type, file->content_type);
+    res.set(http::field::cache_control, "no-cache");
+    res.set(http::field::etag, file->etag);
+    for (const auto& [name, value] : StaticFiles::SecurityHeaders()) {
+      res.set(name, value);
+    }
+    res.keep_alive(req.keep_alive);
+    if (!not_modified) {
+      res.body() = std::move(file->body);
+      res.prepare_payload();
+      // HEAD: the length of the body a GET would get, and no body.
+      if (head) res.body().clear();
+    }
+    reply(std::move(res));
+  });
+}
+
+}  // namespace
 
 void HandleHttpRequest(Server* server, const HttpRequest& http_req,
                        std::function<void(HttpResponse)> reply) {
@@ -424,6 +472,12 @@ void HandleHttpRequest(Server* server, const HttpRequest& http_req,
         server->ReleaseRoom(room);
       });
     });
+    return;
+  }
+  const bool head = http_req.method() == http::verb::head;
+  if ((get || head) && !path.starts_with("/api/")) {
+    ServeStaticFile(server, http_req, std::string(path), head,
+                    std::move(reply));
     return;
   }
   reply(Error(req, http::status::not_found, "not_found",

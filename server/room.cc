@@ -172,7 +172,7 @@ void Room::Broadcast(const std::shared_ptr<const std::string>& msg,
 std::string Room::PresenceOf(const Member& m) const {
   return proto::MakePresence(proto::MakePresenceEntry(
       m.session_id, m.user, m.municipality, RoleName(m.role), m.anchor,
-      m.typing));
+      m.head, m.typing));
 }
 
 Result<ReplicaId> Room::ChooseReplica(const JoinRequest& req) {
@@ -329,7 +329,7 @@ void Room::DoJoin(SessionPtr session, JoinRequest req) {
   for (const auto& [ptr, m] : members_) {
     peers.push_back(proto::MakePresenceEntry(m.session_id, m.user,
                                              m.municipality, RoleName(m.role),
-                                             m.anchor, m.typing));
+                                             m.anchor, m.head, m.typing));
   }
   Member m;
   m.session = session;
@@ -379,27 +379,32 @@ void Room::Leave(SessionPtr session, bool reply, std::string ref) {
 }
 
 void Room::UpdatePresence(SessionPtr session, std::optional<Anchor> anchor,
-                          bool typing) {
+                          std::optional<Anchor> head, bool typing) {
   asio::post(strand_, [self = shared_from_this(), session = std::move(session),
-                       anchor = std::move(anchor), typing]() mutable {
+                       anchor = std::move(anchor), head = std::move(head),
+                       typing]() mutable {
     auto it = self->members_.find(session.get());
     if (it == self->members_.end()) {
       self->SendError(session, proto::kCodeNotJoined, "join a plan first", "");
       return;
     }
-    if (anchor) {
-      // Shown to everyone: it must name what the plan has (a node, a text
-      // field of its kind, a character of that text), like any op field.
-      Result<AnchorPosition> at = self->replica_->Resolve(*anchor);
+    // Shown to everyone: each end must name what the plan has (a node, a
+    // text field of its kind, a character of that text), like any op field.
+    for (const std::optional<Anchor>* end : {&anchor, &head}) {
+      if (!*end) continue;
+      Result<AnchorPosition> at = self->replica_->Resolve(**end);
       if (!at.ok()) {
         self->SendError(session, proto::kCodeBadMessage,
-                        "presence anchor: " + at.status().ToString() +
+                        std::string(end == &anchor ? "presence anchor: "
+                                                   : "presence head: ") +
+                            at.status().ToString() +
                             " (send presence after the ops it refers to)",
                         "");
         return;
       }
     }
     it->second.anchor = std::move(anchor);
+    it->second.head = std::move(head);
     it->second.typing = typing;
     self->Broadcast(Shared(self->PresenceOf(it->second)), session.get());
   });

@@ -84,7 +84,7 @@ class Room : public std::enable_shared_from_this<Room> {
   void SubmitOps(SessionPtr session, std::string ref, std::vector<Op> ops,
                  Clock::time_point received);
   void UpdatePresence(SessionPtr session, std::optional<Anchor> anchor,
-                      bool typing);
+                      std::optional<Anchor> head, bool typing);
   // Renders the plan's state (protocol/plan_state.h) plus its sequence
   // number; `done(http_status, body)` runs on the room's strand.
   void RenderState(std::function<void(int, std::string)> done);
@@ -100,6 +100,7 @@ class Room : public std::enable_shared_from_this<Room> {
     Role role = Role::kViewer;
     ReplicaId replica = 0;
     std::optional<Anchor> anchor;
+    std::optional<Anchor> head;
     bool typing = false;
   };
   // Who to answer when a batch in the pipeline is done.

@@ -55,6 +55,10 @@ struct ServerConfig {
   // operation is known but not yet stored.
   int test_append_delay_ms = 0;
   int shutdown_grace_s = 10;
+  // The browser app (server/static_files.h): the folder served at / and
+  // the wasm core served at /core/samplan_core.mjs. Empty: not served.
+  std::string web_root;
+  std::string core_module;
   // Background snapshots (storage/snapshot_scheduler.h): after this many
   // new ops, or this long after the first new op. 0 ops: no snapshots.
   uint64_t snapshot_every_ops = 1000;

@@ -308,7 +308,8 @@ void WebsocketSession::HandleMessage(std::string_view text) {
         SendError(proto::kCodeNotJoined, "join a plan first", msg.ref);
         return;
       }
-      room_->UpdatePresence(self, std::move(msg.anchor), msg.typing);
+      room_->UpdatePresence(self, std::move(msg.anchor), std::move(msg.head),
+                            msg.typing);
       return;
     default:
       return;

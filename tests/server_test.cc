@@ -370,12 +370,20 @@ TEST(ServerTest, PresenceIsSharedAndClearedOnDisconnect) {
   EXPECT_EQ(joined["peers"][0]["user"], "anne");
   const OpId goal = FirstGoal(a.replica());
   Result<Anchor> anchor = a.replica().AnchorAtText(goal, "title", 3, Anchor::Side::kBefore);
+  Result<Anchor> head = a.replica().AnchorAtText(goal, "title", 7, Anchor::Side::kAfter);
   ASSERT_TRUE(anchor.ok());
+  ASSERT_TRUE(head.ok());
+  // A selection: caret (anchor) and its other end (head).
   a.ws().Send(Json{{"v", 1}, {"type", "presence"},
-                   {"anchor", protocol::AnchorToJson(*anchor)}, {"typing", true}});
+                   {"anchor", protocol::AnchorToJson(*anchor)},
+                   {"head", protocol::AnchorToJson(*head)}, {"typing", true}});
   ASSERT_TRUE(b.PumpUntil([&] {
     for (const Json& p : b.presence()) {
-      if (p["type"] == "presence" && p["user"] == "anne" && p["typing"] == true) return true;
+      if (p["type"] == "presence" && p["user"] == "anne" && p["typing"] == true &&
+          p["head"] == protocol::AnchorToJson(*head) &&
+          p["anchor"] == protocol::AnchorToJson(*anchor)) {
+        return true;
+      }
     }
     return false;
   }, Ms(5000)));

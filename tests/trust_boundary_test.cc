@@ -425,6 +425,17 @@ TEST(TrustBoundaryTest, PresenceAnchorsMustNameWhatThePlanHas) {
     std::optional<Json> error = e.ws().ReadType("error", Ms(5000));
     ASSERT_TRUE(error) << anchor.dump();
     EXPECT_EQ((*error)["code"], "bad_message") << error->dump();
+    // The same as a selection's other end, after a valid caret.
+    ASSERT_TRUE(e.ws().Send(Json{{"v", 1},
+                                 {"type", "presence"},
+                                 {"anchor", {{"node", protocol::OpIdToJson(goal)}}},
+                                 {"head", anchor},
+                                 {"typing", false}}));
+    error = e.ws().ReadType("error", Ms(5000));
+    ASSERT_TRUE(error) << anchor.dump();
+    EXPECT_EQ((*error)["code"], "bad_message") << error->dump();
+    EXPECT_NE((*error)["message"].get<std::string>().find("head"), std::string::npos)
+        << error->dump();
   }
   ASSERT_TRUE(e.ws().Send(Json{{"v", 1},
                                {"type", "presence"},

@@ -30,6 +30,7 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -47,6 +48,8 @@
 #endif
 #ifdef SAMPLAN_WASM_REPLICA
 #include "crdt/replica.h"
+#include "protocol/json_codec.h"
+#include "protocol/plan_state.h"
 #endif
 
 namespace samplan::wasm {
@@ -92,8 +95,10 @@ double FromU64(uint64_t v) { return static_cast<double>(v); }
   return out;
 }
 
+// Accepts {replica, counter} and the wire form [replica, counter].
 [[maybe_unused]] OpId IdFromJs(const val& v, const char* what) {
   if (v.isNull() || v.isUndefined()) return kNullId;
+  if (v.isArray()) return OpId{ToU64(v[0], what), ToU64(v[1], what)};
   return OpId{ToU64(v["replica"], what), ToU64(v["counter"], what)};
 }
 
@@ -364,6 +369,22 @@ val IdsToJs(const std::vector<OpId>& ids) {
   return list;
 }
 
+val IdToWire(OpId id) {
+  val out = val::array();
+  out.call<void>("push", FromU64(id.replica));
+  out.call<void>("push", FromU64(id.counter));
+  return out;
+}
+
+TableAxis AxisFromJs(const std::string& axis) {
+  if (axis == "row") return TableAxis::kRow;
+  if (axis == "column") return TableAxis::kColumn;
+  ThrowError("invalid_argument: axis must be 'row' or 'column', not '" + axis + "'");
+}
+
+// Bounds the work of one call from JavaScript.
+constexpr size_t kMaxOpsPerCall = size_t{1} << 20;
+
 class JsReplica {
  public:
   explicit JsReplica(double id) {
@@ -491,6 +512,160 @@ class JsReplica {
   }
   size_t pendingCount() const { return replica_->pending_count(); }
 
+  // ---- The wire's JSON form (protocol/json_codec, the same code as the
+  // server's), so a browser sends and applies exactly what the server does.
+
+  // Applies a JSON array of wire ops (as the server sends them). Checks the
+  // whole batch's shape before applying any of it.
+  void applyOpsJson(const std::string& json) {
+    protocol::Json j = protocol::Json::parse(json, nullptr, false);
+    if (j.is_discarded()) ThrowError("bad_json: ops are not valid JSON");
+    std::vector<Op> ops;
+    ThrowIfError(protocol::OpsFromJson(j, "ops", kMaxOpsPerCall, &ops));
+    for (const Op& op : ops) ThrowIfError(CheckOpShape(op));
+    ThrowIfError(replica_->ApplyAll(ops));
+  }
+  // Wire ops this replica has beyond `version` (null: all), JSON array.
+  std::string opsSinceJson(const val& version, bool with_author) const {
+    std::vector<Op> ops;
+    ThrowIfError(replica_->OpsSince(VersionFromJs(version), &ops));
+    return protocol::OpsToJson(ops, with_author).dump();
+  }
+  // This replica's own ops with a counter above `counter` (what it has not
+  // sent yet, or not had acknowledged), without author: the server stamps.
+  std::string ownOpsAfterJson(double counter) const {
+    VersionVector since = replica_->version();
+    since.Set(replica_->id(), ToU64(val(counter), "counter"));
+    std::vector<Op> ops;
+    ThrowIfError(replica_->OpsSince(since, &ops));
+    return protocol::OpsToJson(ops, /*with_author=*/false).dump();
+  }
+  // The highest counter of this replica's own ops.
+  double counter() const { return FromU64(replica_->version().Get(replica_->id())); }
+  // The plan as GET /api/plans/{id} shows it (protocol/plan_state).
+  std::string stateJson() const {
+    return protocol::PlanStateToJson(*replica_).dump();
+  }
+  // The schema: {kind: {fields: {name: type}, texts: [...], tables: [...],
+  // children: [...]}}.
+  val schema() const {
+    val out = val::object();
+    for (const auto& [name, kind] : replica_->schema().kinds()) {
+      val k = val::object();
+      val fields = val::object();
+      for (const auto& [f, type] : kind.fields) {
+        fields.set(f, std::string(ValueTypeName(type)));
+      }
+      k.set("fields", fields);
+      val texts = val::array();
+      for (const std::string& t : kind.texts) texts.call<void>("push", t);
+      k.set("texts", texts);
+      val tables = val::array();
+      for (const std::string& t : kind.tables) tables.call<void>("push", t);
+      k.set("tables", tables);
+      val children = val::array();
+      for (const std::string& c : kind.children) children.call<void>("push", c);
+      k.set("children", children);
+      out.set(name, k);
+    }
+    return out;
+  }
+
+  // ---- Anchors in the wire form, positions in UTF-16 units.
+  std::string textAnchorJson(const val& node, const std::string& field,
+                             size_t pos16, const std::string& side) const {
+    OpId id = IdFromJs(node, "node");
+    std::u32string content = DecodeOrThrow(text(node, field));
+    size_t pos = Utf16ToCodePoint(content, pos16);
+    Anchor::Side s = side == "after" ? Anchor::Side::kAfter : Anchor::Side::kBefore;
+    Anchor anchor = ValueOrThrow(replica_->AnchorAtText(id, field, pos, s));
+    return protocol::AnchorToJson(anchor).dump();
+  }
+  // {node, deleted, parent, index, pos16, charDeleted} for a wire anchor.
+  val resolveAnchorJson(const std::string& json) const {
+    protocol::Json j = protocol::Json::parse(json, nullptr, false);
+    if (j.is_discarded()) ThrowError("bad_json: anchor is not valid JSON");
+    Anchor anchor;
+    ThrowIfError(protocol::AnchorFromJson(j, "anchor", &anchor));
+    AnchorPosition pos = ValueOrThrow(replica_->Resolve(anchor));
+    val out = val::object();
+    out.set("node", IdToWire(pos.node));
+    out.set("parent", IdToWire(pos.parent));
+    out.set("index", FromU64(pos.index));
+    out.set("deleted", pos.node_deleted);
+    if (!anchor.field.empty()) {
+      std::u32string content =
+          DecodeOrThrow(ValueOrThrow(replica_->Text(anchor.node, anchor.field)));
+      out.set("pos16", FromU64(CodePointToUtf16(content, pos.position)));
+      out.set("charDeleted", pos.character_deleted);
+    }
+    return out;
+  }
+
+  // Deletes those characters of `spans` (wire id spans) that are still
+  // visible, e.g. to undo one's own typing without touching what others
+  // typed in between. Returns the number of characters deleted.
+  size_t deleteTextSpans(const val& node, const std::string& field,
+                         const std::string& spans_json) {
+    OpId id = IdFromJs(node, "node");
+    protocol::Json j = protocol::Json::parse(spans_json, nullptr, false);
+    if (j.is_discarded() || !j.is_array()) {
+      ThrowError("bad_json: spans must be a JSON array of id spans");
+    }
+    const TextSequence* seq = replica_->TextOf(id, field);
+    if (seq == nullptr) return 0;
+    std::vector<size_t> positions;
+    for (const protocol::Json& s : j) {
+      if (!s.is_array() || s.size() < 3 || !s[0].is_number_unsigned() ||
+          !s[1].is_number_unsigned() || !s[2].is_number_unsigned()) {
+        ThrowError("invalid_argument: a span is [replica, counter, length]");
+      }
+      const uint64_t replica = s[0].get<uint64_t>();
+      const uint64_t first = s[1].get<uint64_t>();
+      const uint64_t length = s[2].get<uint64_t>();
+      if (length > kMaxOpsPerCall) ThrowError("invalid_argument: span too long");
+      for (uint64_t k = 0; k < length; ++k) {
+        Result<TextSequence::Location> loc = seq->Locate(OpId{replica, first + k});
+        if (loc.ok() && !loc->deleted) positions.push_back(loc->position);
+      }
+    }
+    std::sort(positions.begin(), positions.end());
+    positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+    // Delete runs of adjacent positions, last run first, so earlier
+    // positions stay valid.
+    size_t end = positions.size();
+    while (end > 0) {
+      size_t begin = end - 1;
+      while (begin > 0 && positions[begin - 1] + 1 == positions[begin]) --begin;
+      ThrowIfError(replica_->DeleteText(id, field, positions[begin], end - begin));
+      end = begin;
+    }
+    return positions.size();
+  }
+
+  // ---- Tables. Axis 'row' or 'column'; a null row is the column header
+  // row, a null column the row header column.
+  val insertTableLine(const val& node, const std::string& table,
+                      const std::string& axis, size_t index) {
+    return IdToWire(ValueOrThrow(replica_->InsertTableLine(
+        IdFromJs(node, "node"), table, AxisFromJs(axis), index)));
+  }
+  void deleteTableLine(const val& node, const std::string& table,
+                       const std::string& axis, const val& line) {
+    ThrowIfError(replica_->DeleteTableLine(IdFromJs(node, "node"), table,
+                                           AxisFromJs(axis),
+                                           IdFromJs(line, "line")));
+  }
+  // Numbers are stored as numbers (not ints), strings as strings.
+  void setCell(const val& node, const std::string& table, const val& row,
+               const val& column, const val& value) {
+    static const ValueType kNumberType = ValueType::kNumber;
+    ThrowIfError(replica_->SetCell(IdFromJs(node, "node"), table,
+                                   IdFromJs(row, "row"),
+                                   IdFromJs(column, "column"),
+                                   FieldValueFromJs(value, &kNumberType)));
+  }
+
   // ---- Snapshots and checks.
   val encodeSnapshot() const { return BytesToJs(replica_->EncodeSnapshot()); }
   std::string canonicalDump() const { return replica_->CanonicalDump(); }
@@ -522,6 +697,7 @@ val Features() {
 #endif
 #ifdef SAMPLAN_WASM_REPLICA
   list.call<void>("push", std::string("replica"));
+  list.call<void>("push", std::string("protocol"));
 #endif
   return list;
 }
@@ -585,7 +761,19 @@ void BindReplica() {
       .function("pendingCount", &JsReplica::pendingCount)
       .function("encodeSnapshot", &JsReplica::encodeSnapshot)
       .function("canonicalDump", &JsReplica::canonicalDump)
-      .function("checkInvariants", &JsReplica::checkInvariants);
+      .function("checkInvariants", &JsReplica::checkInvariants)
+      .function("applyOpsJson", &JsReplica::applyOpsJson)
+      .function("opsSinceJson", &JsReplica::opsSinceJson)
+      .function("ownOpsAfterJson", &JsReplica::ownOpsAfterJson)
+      .function("counter", &JsReplica::counter)
+      .function("stateJson", &JsReplica::stateJson)
+      .function("schema", &JsReplica::schema)
+      .function("textAnchorJson", &JsReplica::textAnchorJson)
+      .function("resolveAnchorJson", &JsReplica::resolveAnchorJson)
+      .function("deleteTextSpans", &JsReplica::deleteTextSpans)
+      .function("insertTableLine", &JsReplica::insertTableLine)
+      .function("deleteTableLine", &JsReplica::deleteTableLine)
+      .function("setCell", &JsReplica::setCell);
 #endif
 }
 

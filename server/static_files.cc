@@ -1,0 +1,121 @@
+#include "server/static_files.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace samplan {
+namespace {
+
+constexpr std::string_view kCorePath = "/core/samplan_core.mjs";
+// Larger files are not part of the app; refuse rather than load them.
+constexpr off_t kMaxFileBytes = 64 << 20;
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::optional<StaticFile> ReadFile(const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_size > kMaxFileBytes) {
+    return std::nullopt;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream body;
+  body << in.rdbuf();
+  StaticFile out;
+  out.body = std::move(body).str();
+  out.content_type = StaticFiles::ContentTypeFor(file);
+  // Size and modification time: changes whenever the file is rebuilt.
+  out.etag = "\"" + std::to_string(out.body.size()) + "-" +
+             std::to_string(static_cast<long long>(st.st_mtim.tv_sec) *
+                                1000000000LL +
+                            st.st_mtim.tv_nsec) +
+             "\"";
+  return out;
+}
+
+}  // namespace
+
+StaticFiles::StaticFiles(std::string web_root, std::string core_module)
+    : web_root_(std::move(web_root)), core_module_(std::move(core_module)) {
+  while (web_root_.size() > 1 && web_root_.back() == '/') web_root_.pop_back();
+}
+
+bool StaticFiles::SafePath(std::string_view path) {
+  if (path.empty() || path.front() != '/' || path.size() > 512) return false;
+  for (char c : path) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                    c == '-' || c == '/';
+    if (!ok) return false;
+  }
+  // No empty, hidden, "." or ".." segment ("//", "/.git", "/../").
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view seg = path.substr(start, end - start);
+    if (seg.empty() ? end != path.size() : seg.front() == '.') return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+std::optional<StaticFile> StaticFiles::Read(std::string_view path) const {
+  if (path == kCorePath) {
+    if (core_module_.empty()) return std::nullopt;
+    return ReadFile(core_module_);
+  }
+  if (web_root_.empty() || !SafePath(path)) return std::nullopt;
+  std::string file = web_root_ + std::string(path);
+  if (file.back() == '/') file += "index.html";
+  return ReadFile(file);
+}
+
+std::string StaticFiles::ContentTypeFor(std::string_view name) {
+  static const std::pair<std::string_view, std::string_view> kTypes[] = {
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".wasm", "application/wasm"},
+      {".woff2", "font/woff2"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".webmanifest", "application/manifest+json"},
+  };
+  for (const auto& [ext, type] : kTypes) {
+    if (EndsWith(name, ext)) return std::string(type);
+  }
+  return "application/octet-stream";
+}
+
+const std::vector<std::pair<std::string, std::string>>&
+StaticFiles::SecurityHeaders() {
+  // 'wasm-unsafe-eval' lets the page compile the core's WebAssembly; it does
+  // not allow eval() or inline script. connect-src 'self' covers the same
+  // origin's WebSocket; data: lets the core's loader read the wasm embedded
+  // in samplan_core.mjs (SINGLE_FILE) with fetch, which sends nothing out.
+  static const std::vector<std::pair<std::string, std::string>> kHeaders = {
+      {"Content-Security-Policy",
+       "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
+       "style-src 'self'; img-src 'self' data:; connect-src 'self' data:; "
+       "font-src 'self'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+  };
+  return kHeaders;
+}
+
+}  // namespace samplan

@@ -1,0 +1,166 @@
+// PlanDoc: one plan's replica, the C++ core compiled to WebAssembly.
+//
+// The browser never re-implements the CRDT: every edit goes through the
+// core, and operations cross in the wire's JSON form produced and parsed by
+// the protocol's own codec (compiled in with the core), so what a browser
+// sends is byte for byte what the server's decoder reads.
+//
+// Ownership: a PlanDoc owns its wasm Replica; call dispose() when done (wasm
+// memory is not garbage collected). Single-threaded, like the page.
+//
+// Positions are UTF-16 code units (what <textarea> reports); ids are the wire
+// form [replica, counter]. See docs/web-client.md.
+import { Emitter } from './emitter.js';
+
+// Instantiates the wasm core once per page (or test process).
+export async function loadCore(Factory) {
+  const core = await Factory();
+  const features = core.features();
+  if (!features.includes('protocol')) {
+    throw new Error('samplan_core.mjs was built without the protocol codec');
+  }
+  return core;
+}
+
+const sameId = (a, b) => a != null && b != null && a[0] === b[0] && a[1] === b[1];
+export const idKey = (id) => `${id[0]}:${id[1]}`;
+export const parseIdKey = (key) => key.split(':').map(Number);
+export { sameId };
+
+export class PlanDoc extends Emitter {
+  // An empty replica with id `replicaId` (as assigned by the server's join).
+  static create(core, replicaId) {
+    return new PlanDoc(core, new core.Replica(replicaId));
+  }
+
+  // A replica loaded from a core snapshot (Uint8Array), e.g. from the
+  // server's join or from IndexedDB.
+  static fromSnapshot(core, bytes, replicaId) {
+    return new PlanDoc(core, new core.Replica(bytes, replicaId));
+  }
+
+  constructor(core, replica) {
+    super();
+    this.core = core;
+    this._r = replica;
+    this._state = null;
+    this._schema = null;
+  }
+
+  get replicaId() { return this._r.id; }
+  // Highest counter of this replica's own operations.
+  get counter() { return this._r.counter(); }
+  version() { return this._r.version(); }
+
+  dispose() {
+    if (this._r) this._r.delete();
+    this._r = null;
+  }
+
+  // ---- Remote operations.
+
+  // Applies wire ops from the server. Throws on malformed or inconsistent
+  // input; the shape of the whole batch is checked before anything applies.
+  applyRemote(ops) {
+    if (!ops || ops.length === 0) return;
+    this._r.applyOpsJson(JSON.stringify(ops));
+    this._changed(false, ops);
+  }
+
+  // Wire ops this replica has beyond `version` (null = all).
+  opsSince(version, withAuthor = true) {
+    return JSON.parse(this._r.opsSinceJson(version ?? null, withAuthor));
+  }
+
+  // This replica's own ops with a counter above `counter`.
+  ownOpsAfter(counter) {
+    return JSON.parse(this._r.ownOpsAfterJson(counter));
+  }
+
+  snapshot() { return this._r.encodeSnapshot(); }
+  pendingCount() { return this._r.pendingCount(); }
+  checkInvariants() { return this._r.checkInvariants(); }
+  canonicalDump() { return this._r.canonicalDump(); }
+
+  // ---- Local edits: each returns the new wire ops and emits 'change'.
+
+  // Runs one core edit and collects the ops it made. An edit the core
+  // refuses throws and changes nothing.
+  _edit(fn) {
+    const before = this._r.counter();
+    const result = fn(this._r);
+    const ops = this._r.counter() === before ? [] : this.ownOpsAfter(before);
+    if (ops.length > 0) this._changed(true, ops);
+    return { result, ops };
+  }
+
+  createNode(parent, index, kind) {
+    const { result, ops } = this._edit((r) => r.createNode(parent, index, kind));
+    return { id: [result.replica, result.counter], ops };
+  }
+  moveNode(node, parent, index) { return this._edit((r) => r.moveNode(node, parent, index)).ops; }
+  deleteNode(node) { return this._edit((r) => r.deleteNode(node)).ops; }
+  setField(node, name, value) { return this._edit((r) => r.setField(node, name, value)).ops; }
+  insertText(node, field, pos16, text) {
+    if (text === '') return [];
+    return this._edit((r) => r.insertTextUtf16(node, field, pos16, text)).ops;
+  }
+  deleteText(node, field, pos16, len16) {
+    if (len16 === 0) return [];
+    return this._edit((r) => r.deleteTextUtf16(node, field, pos16, len16)).ops;
+  }
+  // Deletes the still visible characters of wire id spans [[r, c, len], ...].
+  deleteTextIds(node, field, spans) {
+    return this._edit((r) => r.deleteTextSpans(node, field, JSON.stringify(spans))).ops;
+  }
+  insertTableLine(node, table, axis, index) {
+    const { result, ops } = this._edit((r) => r.insertTableLine(node, table, axis, index));
+    return { id: result, ops };
+  }
+  deleteTableLine(node, table, axis, line) {
+    return this._edit((r) => r.deleteTableLine(node, table, axis, line)).ops;
+  }
+  setCell(node, table, row, column, value) {
+    return this._edit((r) => r.setCell(node, table, row, column, value)).ops;
+  }
+
+  // ---- Reads.
+
+  // The plan in the shape of GET /api/plans/{id} (without plan and seq).
+  state() {
+    if (this._state === null) this._state = JSON.parse(this._r.stateJson());
+    return this._state;
+  }
+  schema() {
+    if (this._schema === null) this._schema = this._r.schema();
+    return this._schema;
+  }
+  text(node, field) { return this._r.text(node, field); }
+  field(node, name) {
+    const f = this._r.fieldWithConflicts(node, name);
+    return {
+      value: f.value,
+      winner: f.winner ? [f.winner.replica, f.winner.counter] : null,
+      conflicts: f.conflicts.map((c) => ({ id: [c.id.replica, c.id.counter], value: c.value })),
+    };
+  }
+  hasNode(node) { return this._r.hasNode(node); }
+  isDeleted(node) { return this._r.isDeleted(node); }
+  kindOf(node) { return this._r.kindOf(node); }
+  parentOf(node) { const p = this._r.parentOf(node); return [p.replica, p.counter]; }
+  children(node) { return this._r.children(node).map((c) => [c.replica, c.counter]); }
+  numbering(node) { return this._r.numbering(node); }
+  static root() { return [0, 1]; }
+
+  // ---- Anchors (wire form).
+  textAnchor(node, field, pos16, side = 'before') {
+    return JSON.parse(this._r.textAnchorJson(node, field, pos16, side));
+  }
+  // {node, parent, index, deleted, pos16?, charDeleted?}
+  resolve(anchor) { return this._r.resolveAnchorJson(JSON.stringify(anchor)); }
+
+  _changed(local, ops) {
+    this._state = null;
+    this.emit('change', { local, ops });
+  }
+}
