@@ -8,6 +8,13 @@
 #   wasm     the core compiled with em++ (scripts/build-wasm.sh) and its
 #            node test (web-client/core/core.test.mjs); a skipped node
 #            suite fails the stage (every suite must run)
+#   web      the browser client: its module tests under node (web-client/test/,
+#            the wasm core through the client modules), then the end-to-end
+#            tests in Debian's chromium driven by playwright-core against a
+#            real `build/samplan serve` (tests/e2e/); needs build/samplan
+#            (release) and build-wasm/samplan_core.mjs (wasm); a skipped
+#            suite or test fails the stage; screenshots land in
+#            build/screenshots/
 #   fuzz     the libFuzzer targets (scripts/fuzz.sh, clang-14, build-fuzz/),
 #            20 s each; one test per target
 # Ends with "summary: N passed, M failed, K skipped" (tests, plus one
@@ -18,14 +25,14 @@
 # Environment:
 #   SAMPLAN_LONG=1        long fuzz/randomized variants (read by the tests
 #                         and scripts/fuzz.sh)
-#   SAMPLAN_STAGES        stages to run, default "release asan wasm fuzz"
+#   SAMPLAN_STAGES        stages to run, default "release asan wasm web fuzz"
 #   SAMPLAN_TEST_TIMEOUT  per-test timeout in seconds (default 600, 3600
 #                         with SAMPLAN_LONG=1)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 export SAMPLAN_LONG=${SAMPLAN_LONG:-0}
-STAGES=${SAMPLAN_STAGES:-release asan wasm fuzz}
+STAGES=${SAMPLAN_STAGES:-release asan wasm web fuzz}
 if [[ $SAMPLAN_LONG == 1 ]]; then
   TIMEOUT=${SAMPLAN_TEST_TIMEOUT:-3600}
 else
@@ -129,6 +136,67 @@ wasm_stage() {
   record wasm $(($(now) - start)) "$pass" "$fail" "$skipped" "$note"
 }
 
+# Counts one `node --test` TAP log into the globals node_pass, node_fail
+# (with "# cancelled N": a test cancelled by a timeout or crash did not
+# pass) and node_skip (the "# SKIP" result lines, since node does not count
+# a skipped suite in "# skipped"). Args: log file.
+node_counts() {
+  local log=$1
+  node_pass=$(grep -E '^# pass [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+  node_fail=$(grep -E '^# fail [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+  local cancelled
+  cancelled=$(grep -E '^# cancelled [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
+  node_fail=$((node_fail + cancelled))
+  node_skip=$(grep -cE '^ *(not )?ok .* # SKIP' "$log" || true)
+  node_skipped_names=$(grep -E '^ *(not )?ok .*# SKIP' "$log" |
+    sed -E 's/^ *(not )?ok [0-9]+ - //' | head -3 | tr '\n' ';')
+}
+
+# The browser client: node tests of its modules, then Chromium end to end.
+web_stage() {
+  local start pass=0 fail=0 skip=0 notes=()
+  start=$(now)
+  banner "web: client modules (node --test web-client/test/)"
+  if [[ ! -x build/samplan || ! -f build-wasm/samplan_core.mjs ]]; then
+    record web $(($(now) - start)) 0 1 0 \
+      "needs build/samplan (release) and build-wasm/samplan_core.mjs (wasm)"
+    return
+  fi
+  local part log rc
+  # Two parts, each a node --test run with its own TAP summary. Reporter
+  # "tap" explicitly: node picks "spec" when stdout is a terminal, and tee
+  # keeps stdout a pipe anyway, but do not depend on that.
+  for part in client e2e; do
+    log=$LOG_DIR/web-$part.node
+    if [[ $part == client ]]; then
+      node --experimental-websocket --test --test-reporter=tap \
+        web-client/test/ 2>&1 | tee "$log"
+    else
+      banner "web: end to end in chromium (node --test tests/e2e/)"
+      # One file at a time: each starts its own server and browsers, and
+      # two Chromiums at once on a small machine only make waits longer.
+      node --test --test-reporter=tap --test-concurrency=1 \
+        tests/e2e/ 2>&1 | tee "$log"
+    fi
+    rc=${PIPESTATUS[0]}
+    node_counts "$log"
+    pass=$((pass + node_pass))
+    fail=$((fail + node_fail))
+    skip=$((skip + node_skip))
+    if [[ $node_skip -gt 0 ]]; then
+      # Every suite must run: a skipped one (no chromium, no served app) is
+      # a failure, not a pass.
+      fail=$((fail + 1))
+      notes+=("$part: $node_skip skipped: $node_skipped_names")
+    fi
+    if [[ $rc -ne 0 && $node_fail -eq 0 && $node_skip -eq 0 ]]; then
+      fail=$((fail + 1))
+      notes+=("$part: node --test exited $rc")
+    fi
+  done
+  record web $(($(now) - start)) "$pass" "$fail" "$skip" "${notes[*]:-}"
+}
+
 # The libFuzzer targets (scripts/fuzz.sh): one test per target.
 fuzz_stage() {
   local start pass=0 fail=0 note=""
@@ -165,6 +233,8 @@ for stage in $STAGES; do
         -DSAMPLAN_SANITIZE=ON -DSAMPLAN_BUILD_BENCH=OFF ;;
     wasm)
       wasm_stage ;;
+    web)
+      web_stage ;;
     fuzz)
       fuzz_stage ;;
     *)

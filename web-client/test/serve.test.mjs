@@ -80,3 +80,17 @@ test('nothing outside the web root, no hidden files, API routes unaffected', asy
   assert.equal(api.status, 401);
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
 });
+
+test('index.html preloads every module of the app, and nothing that is gone', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const app = join(repo, 'web-client/app');
+  const modules = readdirSync(join(app, 'js'), { recursive: true })
+    .filter((f) => f.endsWith('.js')).map((f) => `/js/${f}`).sort();
+  const html = readFileSync(join(app, 'index.html'), 'utf8');
+  const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)]
+    .map((m) => m[1]).filter((h) => h.startsWith('/js/')).sort();
+  assert.deepEqual(preloaded, modules);
+  for (const href of preloaded) {
+    assert.equal((await fetch(`${base}${href}`, { method: 'HEAD' })).status, 200, href);
+  }
+});

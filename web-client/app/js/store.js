@@ -14,7 +14,7 @@
 // ops past the snapshot rebuild the doc on load, and the ops past `acked`
 // are the outbox to re-send. Snapshots are large, so they are written
 // rarely (after a join, every `snapshotEveryOps` own ops, on pagehide);
-// ops are small and reach the database within `flushMs` of the edit.
+// ops are small and reach the database in the task after the edit.
 //
 // Tabs: two tabs must never use one replica id at once (the server would
 // refuse the second with `replica_in_use`), so a tab holds a Web Lock
@@ -229,7 +229,8 @@ function defaultBackend() {
 export class OfflineStore {
   // options: {plan, user, backend (IdbBackend|MemoryBackend; default
   // IndexedDB when the platform has it), locks (WebLocks|MemoryLocks),
-  // flushMs (≤ 300: an edit is in the database by then), snapshotEveryOps,
+  // flushMs (≤ 300: acks and snapshots are in the database by then; edits go
+  // in the next task), snapshotEveryOps,
   // window (for pagehide/visibilitychange; default globalThis.window)}
   static async open(options) {
     const s = new OfflineStore(options);
@@ -347,7 +348,10 @@ export class OfflineStore {
     }
     this._opsSinceSnapshot += ops.length;
     if (this._opsSinceSnapshot >= this.snapshotEveryOps) this._snapshotWanted = true;
-    this._schedule();
+    // Edits are written in the next task, not after flushMs: a reload right
+    // after a keystroke must not lose it (pagehide cannot await a write).
+    // Keystrokes of one task share one transaction.
+    this._schedule(0);
   }
 
   // The server has stored every own op up to `counter`.
@@ -360,14 +364,19 @@ export class OfflineStore {
 
   get acked() { return this._acked; }
 
-  _schedule() {
-    // Not re-armed by later edits: the first unsaved edit is written within
-    // flushMs however fast the user types.
-    if (this._timer || this.replicaId == null) return;
+  _schedule(delayMs = this.flushMs) {
+    // Not re-armed by later changes, only brought forward: the first
+    // unsaved change is written within its delay however fast the user types.
+    if (this.replicaId == null) return;
+    if (this._timer) {
+      if (delayMs >= this._timerDelay) return;
+      clearTimeout(this._timer);
+    }
+    this._timerDelay = delayMs;
     this._timer = setTimeout(() => {
       this._timer = null;
       this.flush().catch(() => {});
-    }, this.flushMs);
+    }, delayMs);
   }
 
   // Write what is pending. Flushes are serialized: each sees the state the

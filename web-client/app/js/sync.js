@@ -14,6 +14,8 @@
 import { Emitter } from './emitter.js';
 import { opEnd, restoreDoc } from './store.js';
 
+const mark = (name) => { if (globalThis.performance && performance.mark) performance.mark(`samplan:${name}`); };
+
 const MAX_BATCH_OPS = 500;
 const MAX_BATCH_BYTES = 512 * 1024;
 const PRESENCE_INTERVAL_MS = 100;  // at most 10 presence messages a second
@@ -71,6 +73,8 @@ export class Connection extends Emitter {
     this._presenceAt = 0;
     this._syncWaiters = [];
     this._fresh = false;       // next join without a replica (after reset)
+    this._onNetwork = null;    // window online/offline listener while started
+    this._restored = Promise.resolve();  // the store's doc is restored
 
     if (doc) this._setDoc(doc, 'given');
   }
@@ -82,20 +86,28 @@ export class Connection extends Emitter {
   async start() {
     if (!this._stopped) return;
     this._stopped = false;
+    this._watchNetwork(true);
+    // Connect and authenticate while the store restores the doc: the join
+    // waits for it (_restored), the TCP and auth round trips do not.
+    let restored = Promise.resolve();
     if (this.store && !this.doc) {
-      const record = await this.store.claim();
-      if (record && this.makeDoc) {
-        const { doc, outbox } = restoreDoc(record, this.makeDoc);
-        this._acked = record.acked;
-        this.outbox = outbox;
-        this._setDoc(doc, 'restored');
-      }
+      restored = this.store.claim().then((record) => {
+        if (record && this.makeDoc && !this.doc) {
+          const { doc, outbox } = restoreDoc(record, this.makeDoc);
+          this._acked = record.acked;
+          this.outbox = outbox;
+          this._setDoc(doc, 'restored');
+        }
+      });
     }
+    this._restored = restored.catch(() => {});
     this._connect();
+    await restored;
   }
 
   async stop() {
     this._stopped = true;
+    this._watchNetwork(false);
     clearTimeout(this._retryTimer);
     this._closeSocket();
     this._setState('offline', 'stopped');
@@ -176,6 +188,7 @@ export class Connection extends Emitter {
     this.ws = ws;
     ws.onopen = () => {
       if (this.ws !== ws) return;
+      mark('ws-open');
       this._lastHeard = Date.now();
       this._send({ type: 'auth', token: this.token, ref: 'auth' });
       this._startPings();
@@ -202,6 +215,33 @@ export class Connection extends Emitter {
       this._dropSocket(`closed ${ev && ev.code}`);
     };
     ws.onerror = () => {};  // onclose follows
+  }
+
+  // The browser's network events: an open WebSocket can outlive the
+  // network (Chromium keeps it until TCP gives up), so 'offline' drops it
+  // at once and 'online' reconnects without waiting for the backoff.
+  _watchNetwork(on) {
+    const target = globalThis.window ?? null;
+    if (!target || typeof target.addEventListener !== 'function') return;
+    if (on && !this._onNetwork) {
+      this._onNetwork = (ev) => {
+        if (this._stopped) return;
+        if (ev.type === 'offline') {
+          this._dropSocket('the browser is offline');
+        } else {
+          clearTimeout(this._retryTimer);
+          this._retryTimer = null;
+          this._attempt = 0;
+          if (!this.ws) this._connect();
+        }
+      };
+      target.addEventListener('offline', this._onNetwork);
+      target.addEventListener('online', this._onNetwork);
+    } else if (!on && this._onNetwork) {
+      target.removeEventListener('offline', this._onNetwork);
+      target.removeEventListener('online', this._onNetwork);
+      this._onNetwork = null;
+    }
   }
 
   _send(msg) {
@@ -268,10 +308,12 @@ export class Connection extends Emitter {
 
   _onMessage(msg) {
     switch (msg.type) {
-      case 'authenticated':
+      case 'authenticated': {
         this.user = msg.user;
         this.municipality = msg.municipality;
-        return this._join();
+        const ws = this.ws;
+        return this._restored.then(() => { if (this.ws === ws && ws) this._join(); });
+      }
       case 'joined': return this._onJoined(msg);
       case 'ack': return this._onAck(msg);
       case 'ops':
@@ -307,6 +349,7 @@ export class Connection extends Emitter {
   }
 
   _onJoined(msg) {
+    mark('joined');
     this.joined = msg;
     this.joinedOnce = true;
     this.role = msg.role;
@@ -358,6 +401,7 @@ export class Connection extends Emitter {
     this._pump();
     this._schedulePresence();
     this._emitState();
+    mark('joined-applied');
   }
 
   _onAck(msg) {

@@ -1,0 +1,49 @@
+// i18n.js — picks the interface language (bokmål, Swedish, English
+// fallback) and formats strings. Owned by the UI helper.
+//
+// The language is chosen from the browser's preferences (navigator.languages)
+// unless the user picked one with the switch; nn and no map to bokmål because
+// that is the written standard the plans in the seeds use and we have no
+// nynorsk strings. Pure functions, so node --test covers them.
+import en from './locales/en.js';
+import nb from './locales/nb.js';
+import sv from './locales/sv.js';
+
+export const LANGUAGES = ['nb', 'sv', 'en'];
+const TABLES = { nb, sv, en };
+
+// The first supported language in the preference list, else English.
+export function chooseLanguage(preferences) {
+  for (const tag of preferences || []) {
+    const primary = String(tag).toLowerCase().split(/[-_]/)[0];
+    if (primary === 'nb' || primary === 'no' || primary === 'nn') return 'nb';
+    if (primary === 'sv') return 'sv';
+    if (primary === 'en') return 'en';
+  }
+  return 'en';
+}
+
+export function format(template, params) {
+  return template.replace(/\{(\w+)\}/g, (m, name) =>
+    params && params[name] !== undefined ? String(params[name]) : m);
+}
+
+// A translator for `lang`: t(key, params). Unknown keys fall back to English,
+// then to the key itself (visible, so a missing string is noticed).
+export function translator(lang) {
+  const table = TABLES[lang] || en;
+  const t = (key, params) => {
+    const s = table[key] ?? en[key];
+    return s === undefined ? key : format(s, params);
+  };
+  t.lang = TABLES[lang] ? lang : 'en';
+  t.has = (key) => key in table || key in en;
+  // Numbers as the language writes them (comma decimals in nb and sv).
+  t.number = (n) => new Intl.NumberFormat(t.lang === 'en' ? 'en-GB' : t.lang,
+    { maximumFractionDigits: 2 }).format(n);
+  return t;
+}
+
+export function localeKeys(lang) {
+  return Object.keys(TABLES[lang] || {});
+}
