@@ -482,14 +482,15 @@ class JsReplica {
     return ValueOrThrow(replica_->Text(IdFromJs(node, "node"), field));
   }
   // ---- Text, positions in UTF-16 code units of the current text.
+  // The conversion reads the text's code points straight from the
+  // sequence (no UTF-8 round trip): this runs on every keystroke.
   void insertTextUtf16(const val& node, const std::string& field, size_t pos16,
                        const std::string& text) {
-    std::u32string content = DecodeOrThrow(this->text(node, field));
-    insertText(node, field, Utf16ToCodePoint(content, pos16), text);
+    insertText(node, field, CodePointAt(node, field, pos16), text);
   }
   void deleteTextUtf16(const val& node, const std::string& field, size_t pos16,
                        size_t len16) {
-    std::u32string content = DecodeOrThrow(this->text(node, field));
+    const std::u32string content = ContentOf(node, field);
     size_t from = Utf16ToCodePoint(content, pos16);
     size_t to = Utf16ToCodePoint(content, pos16 + len16);
     deleteText(node, field, from, to - from);
@@ -575,8 +576,7 @@ class JsReplica {
   std::string textAnchorJson(const val& node, const std::string& field,
                              size_t pos16, const std::string& side) const {
     OpId id = IdFromJs(node, "node");
-    std::u32string content = DecodeOrThrow(text(node, field));
-    size_t pos = Utf16ToCodePoint(content, pos16);
+    size_t pos = CodePointAt(node, field, pos16);
     Anchor::Side s = side == "after" ? Anchor::Side::kAfter : Anchor::Side::kBefore;
     Anchor anchor = ValueOrThrow(replica_->AnchorAtText(id, field, pos, s));
     return protocol::AnchorToJson(anchor).dump();
@@ -594,8 +594,8 @@ class JsReplica {
     out.set("index", FromU64(pos.index));
     out.set("deleted", pos.node_deleted);
     if (!anchor.field.empty()) {
-      std::u32string content =
-          DecodeOrThrow(ValueOrThrow(replica_->Text(anchor.node, anchor.field)));
+      const TextSequence* seq = replica_->TextOf(anchor.node, anchor.field);
+      const std::u32string content = seq ? seq->Content() : std::u32string();
       out.set("pos16", FromU64(CodePointToUtf16(content, pos.position)));
       out.set("charDeleted", pos.character_deleted);
     }
@@ -676,6 +676,19 @@ class JsReplica {
   }
 
  private:
+  // The visible code points of a text (empty when never written); throws
+  // for an unknown node or a field its kind does not have.
+  std::u32string ContentOf(const val& node, const std::string& field) const {
+    OpId id = IdFromJs(node, "node");
+    const TextSequence* seq = replica_->TextOf(id, field);
+    if (seq != nullptr) return seq->Content();
+    ValueOrThrow(replica_->Text(id, field));  // names what is wrong
+    return std::u32string();
+  }
+  size_t CodePointAt(const val& node, const std::string& field, size_t pos16) const {
+    return Utf16ToCodePoint(ContentOf(node, field), pos16);
+  }
+
   // The core's readers REQUIRE an existing node; check it here instead.
   OpId Existing(const val& node) const {
     OpId id = IdFromJs(node, "node");

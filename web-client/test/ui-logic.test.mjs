@@ -271,3 +271,31 @@ describe('caret transform', () => {
     assert.equal(applyEdit(applyEdit(base, remote2), r2), 'Planen forVåler');
   });
 });
+
+test('diffText: the caret shortcut gives what the general walk gives', async () => {
+  const { diffText, diffWalk } = await import('../app/js/ui/textdiff.js');
+  // A small alphabet (repeats make ties) with an emoji (surrogate pairs).
+  const alphabet = ['a', 'a', 'b', 'æ', '\n', '😀'];
+  let seed = 20261128;
+  const rand = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n; };
+  const word = (n) => Array.from({ length: n }, () => alphabet[rand(alphabet.length)]).join('');
+  for (let i = 0; i < 3000; i++) {
+    const before = word(rand(12));
+    const units = [...before];
+    const at = rand(units.length + 1);
+    let after;
+    let caret;
+    if (rand(2) === 0 || units.length === 0) {
+      const ins = word(1 + rand(3));
+      after = units.slice(0, at).join('') + ins + units.slice(at).join('');
+      caret = units.slice(0, at).join('').length + ins.length;
+    } else {
+      const n = 1 + rand(Math.min(3, units.length - Math.min(at, units.length - 1)));
+      const from = Math.min(at, units.length - 1);
+      after = units.slice(0, from).join('') + units.slice(from + n).join('');
+      caret = units.slice(0, from).join('').length;
+    }
+    assert.deepEqual(diffText(before, after, caret), diffWalk(before, after, caret),
+                     JSON.stringify({ before, after, caret }));
+  }
+});

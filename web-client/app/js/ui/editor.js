@@ -45,6 +45,8 @@ export class EditorScreen {
       name: app.auth.user };
     this._frame = null;
     this._dirtyOutline = true;
+    this._dirtyPanel = true;
+    this._dirtyTextOps = [];
     this._onDocChange = (e) => this._changed(e);
     this._onKey = (e) => this._globalKey(e);
     const m = /^#\/plans\/[^/]+\/node\/(\d+:\d+)$/.exec(location.hash);
@@ -150,14 +152,32 @@ export class EditorScreen {
       !this._outlineShows(op.node, op.name));
     if (!textOnly) this._dirtyOutline = true;
     if (e && e.local && textOnly && this.panel) {
-      // The typing textarea already shows it; refresh the others now.
-      this.panel.update();
+      // A local text edit is made by the textarea that shows it (or by undo,
+      // which refreshes the texts it touched): nothing else on screen
+      // changes, and refreshing the fields and tables on every keystroke
+      // costs more than the keystroke itself in a long text.
+      this.panel.refreshTexts(ops);
       this._renderUndo();
       return;
     }
+    // Remote text edits refresh only the texts they touched; anything else
+    // refreshes the whole panel (fields, tables, conflicts).
+    if (textOnly && !this._dirtyPanel) this._dirtyTextOps.push(...ops);
+    else this._dirtyPanel = true;
     if (this._frame == null) {
-      this._frame = requestAnimationFrame(() => { this._frame = null; this.flush(); });
+      this._frame = requestAnimationFrame(() => { this._frame = null; this._flushFrame(); });
     }
+  }
+
+  _flushFrame() {
+    if (!this._dirtyPanel && !this._dirtyOutline && this.doc && this.panel) {
+      const ops = this._dirtyTextOps;
+      this._dirtyTextOps = [];
+      this.panel.refreshTexts(ops);
+      this._renderUndo();
+      return;
+    }
+    this.flush();
   }
 
   // Does the outline show text `field` of `node`? (its title, or for kinds
@@ -175,6 +195,8 @@ export class EditorScreen {
   // Render pending changes now.
   flush() {
     if (this._frame != null) { cancelAnimationFrame(this._frame); this._frame = null; }
+    this._dirtyPanel = false;
+    this._dirtyTextOps = [];
     if (!this.doc) return;
     if (this._dirtyOutline) {
       this._dirtyOutline = false;

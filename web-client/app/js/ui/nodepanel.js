@@ -55,6 +55,17 @@ export class NodePanel {
     this.updatePresence();
   }
 
+  // Only the live texts that `ops` touched (a local text edit: the typing
+  // textarea is already up to date and skips the refresh as unchanged).
+  refreshTexts(ops) {
+    for (const lt of this.texts) {
+      if (ops.some((op) => op.node && op.node[0] === lt.node[0] && op.node[1] === lt.node[1] &&
+                           op.name === lt.field)) {
+        lt.refresh();
+      }
+    }
+  }
+
   _build(key, perm) {
     const ed = this.editor;
     const { t } = this.app;

@@ -16,6 +16,12 @@ const isLow = (c) => c >= 0xdc00 && c <= 0xdfff;
 // after the edit (optional).
 export function diffText(before, after, caret) {
   if (before === after) return null;
+  return diffAtCaret(before, after, caret) ?? diffWalk(before, after, caret);
+}
+
+// The general case: common suffix (not past the caret), then common prefix.
+export function diffWalk(before, after, caret) {
+  if (before === after) return null;
   const minLen = Math.min(before.length, after.length);
   let suffix = 0;
   let suffixMax = minLen;
@@ -37,6 +43,36 @@ export function diffText(before, after, caret) {
     del: before.length - prefix - suffix,
     ins: after.slice(prefix, after.length - suffix),
   };
+}
+
+// A key or a backspace in a long text: the edit ends at the caret, so check
+// that guess with two slice comparisons (memcmp in the engine) instead of
+// walking the text a character at a time. null when the guess is wrong or
+// touches a surrogate pair; diffText then does the general walk, whose
+// answer this equals whenever it returns one.
+function diffAtCaret(before, after, caret) {
+  if (!Number.isInteger(caret) || caret < 0 || caret > after.length) return null;
+  const grow = after.length - before.length;
+  let pos;
+  let del;
+  if (grow > 0) {
+    pos = caret - grow;
+    del = 0;
+  } else if (grow < 0) {
+    pos = caret;
+    del = -grow;
+  } else {
+    return null;
+  }
+  if (pos < 0 || pos + del > before.length) return null;
+  const ins = after.slice(pos, pos + Math.max(grow, 0));
+  // With both ends verified equal, the walk's suffix is everything after
+  // the caret and its prefix everything before pos: the same edit.
+  if (pos > 0 && isHigh(before.charCodeAt(pos - 1))) return null;
+  if (pos + del < before.length && isLow(before.charCodeAt(pos + del))) return null;
+  if (after.slice(0, pos) !== before.slice(0, pos)) return null;
+  if (after.slice(pos + ins.length) !== before.slice(pos + del)) return null;
+  return { pos, del, ins };
 }
 
 export function applyEdit(text, edit) {
