@@ -134,9 +134,13 @@ const KEY_PROBE = () => {
     const k = cur;
     cur = null;
     k.handled = performance.now();
+    // The frame that shows the key: its rAF callbacks run, then style,
+    // layout and paint; a task posted from the callback runs after those.
     requestAnimationFrame(() => {
-      k.frame = performance.now();
-      window.__benchKeys.push(k);
+      setTimeout(() => {
+        k.frame = performance.now();
+        window.__benchKeys.push(k);
+      }, 0);
     });
   });
 };
@@ -182,16 +186,24 @@ async function benchKeystroke(browser, base, text) {
 }
 
 // In the receiving page: at each animation frame, the time the title field
-// first shows a given length (timeOrigin-based, comparable across pages of
-// one browser).
+// first shows a given length, after the frame is painted (timeOrigin-based,
+// comparable across pages of one browser).
 const SEEN_PROBE = () => {
   window.__benchSeen = new Map();
   const el = document.querySelector('[data-testid="node-title"]');
+  // Checked after each frame's rAF callbacks and paint (a task posted from
+  // a rAF callback), so a frame whose own rAF callback rendered the change
+  // counts: checking inside a rAF callback registered earlier than the
+  // editor's would see the old value and count one frame too many.
   const tick = () => {
-    const n = (el.value ?? el.textContent).length;
-    if (!window.__benchSeen.has(n)) window.__benchSeen.set(n, performance.timeOrigin + performance.now());
+    setTimeout(() => {
+      const n = (el.value ?? el.textContent).length;
+      if (!window.__benchSeen.has(n)) window.__benchSeen.set(n, performance.timeOrigin + performance.now());
+    }, 0);
     requestAnimationFrame(tick);
   };
+  requestAnimationFrame(tick);
+};
   requestAnimationFrame(tick);
 };
 

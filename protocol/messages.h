@@ -42,6 +42,7 @@ inline constexpr char kCodeMissingDeps[] = "missing_dependencies";
 inline constexpr char kCodeBatchTooLarge[] = "batch_too_large";
 inline constexpr char kCodeRateLimited[] = "rate_limited";
 inline constexpr char kCodeReplicaInUse[] = "replica_in_use";
+inline constexpr char kCodeReplicaTakenOver[] = "replica_taken_over";
 inline constexpr char kCodeStorage[] = "storage_error";
 inline constexpr char kCodeUnavailable[] = "unavailable";
 inline constexpr char kCodeQuotaExceeded[] = "quota_exceeded";

@@ -291,12 +291,37 @@ void Room::LookUpOwnerThenJoin(SessionPtr session, JoinRequest request,
       });
 }
 
+// A user rejoining with their own replica while the server still holds
+// their previous session (a reloaded page whose socket is not closed yet, a
+// laptop that changed networks and whose old connection has not timed
+// out): the new session takes the replica over, the old one is told and
+// closed. Its batches still in the pipeline are stored as usual; the new
+// session re-sends them and is acked once they are (duplicates).
+// Another user's session is never displaced (ChooseReplica refuses).
+void Room::TakeOverReplica(ReplicaId id, const std::string& user) {
+  for (auto it = members_.begin(); it != members_.end(); ++it) {
+    Member& m = it->second;
+    if (m.replica != id || m.user != user) continue;
+    SessionPtr old = m.session;
+    const std::string session_id = m.session_id;
+    members_.erase(it);
+    Broadcast(Shared(proto::MakePresenceLeft(session_id)), nullptr);
+    SendError(old, proto::kCodeReplicaTakenOver,
+              "replica " + std::to_string(id) +
+                  " was taken over by a newer session of the same user",
+              "");
+    old->Close(boost::beast::websocket::close_code::policy_error);
+    return;
+  }
+}
+
 void Room::DoJoin(SessionPtr session, JoinRequest req) {
   if (members_.count(session.get()) != 0) {
     SendError(session, proto::kCodeAlreadyJoined, "already joined this plan",
               req.ref);
     return;
   }
+  if (req.replica) TakeOverReplica(*req.replica, req.user);
   Result<ReplicaId> replica = ChooseReplica(req);
   if (!replica.ok() && replica.status().code() == Status::Code::kNotFound) {
     const ReplicaId id = *req.replica;

@@ -135,6 +135,7 @@ class Room : public std::enable_shared_from_this<Room> {
   bool Busy() const { return pipeline_ && pipeline_->busy(); }
   // kNotFound from the returned status means the replica id's owner must
   // be looked up in the log first (LookUpOwnerThenJoin).
+  void TakeOverReplica(ReplicaId id, const std::string& user);
   Result<ReplicaId> ChooseReplica(const JoinRequest& request);
   // Scans the log for the user who wrote replica `id`'s first op on the
   // blocking pool, then retries the join.

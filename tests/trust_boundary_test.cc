@@ -403,6 +403,61 @@ TEST(TrustBoundaryTest, RepeatedOrOverlappingDeleteSpansAreRefused) {
   EXPECT_EQ((*answer)["type"], "ack") << answer->dump();
 }
 
+// A reloaded page rejoins before the server has seen its old socket close:
+// the same user takes the replica over at once (the old session is told
+// and closed); another user never can.
+TEST(TrustBoundaryTest, OnlyTheSameUserTakesOverALiveReplica) {
+  ServerFixture f;
+  ASSERT_TRUE(f.Start()) << f.server.log();
+  Bystander bystander(f);
+  ASSERT_TRUE(bystander.Open());
+  const std::string anne = f.Token("anne", "Moss", Role::kEditor);
+  Editor old_tab(f.server.port(), anne);
+  ASSERT_TRUE(old_tab.Open());
+  ASSERT_EQ(old_tab.Join(kPlan)["type"], "joined");
+  const uint64_t replica = old_tab.replica_id();
+  auto join_as = [&](WsClient& ws, const std::string& token) -> std::optional<Json> {
+    if (!ws.Connect(f.server.port())) return std::nullopt;
+    if (!ws.Send(Json{{"v", 1}, {"type", "auth"}, {"token", token}})) return std::nullopt;
+    if (!ws.ReadType("authenticated", Ms(5000))) return std::nullopt;
+    if (!ws.Send(Json{{"v", 1}, {"type", "join"}, {"plan", kPlan}, {"replica", replica},
+                      {"version", protocol::VersionToJson(old_tab.replica().version())}})) {
+      return std::nullopt;
+    }
+    return ws.Read(Ms(5000));
+  };
+  // Another user: refused, the owner's session is undisturbed.
+  WsClient thief;
+  std::optional<Json> refused = join_as(thief, f.Token("ola", "Vestby", Role::kEditor));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ((*refused)["code"], "replica_in_use") << refused->dump();
+  ASSERT_TRUE(old_tab.ws().Send(Json{{"v", 1}, {"type", "ping"}, {"ref", "p"}}));
+  ASSERT_TRUE(old_tab.ws().ReadType("pong", Ms(5000)));
+  // The same user: joined at once; the old session gets the reason and 1008.
+  WsClient new_tab;
+  std::optional<Json> joined = join_as(new_tab, anne);
+  ASSERT_TRUE(joined);
+  ASSERT_EQ((*joined)["type"], "joined") << joined->dump();
+  EXPECT_EQ((*joined)["replica"], replica);
+  std::optional<Json> told = old_tab.ws().ReadType("error", Ms(5000));
+  ASSERT_TRUE(told);
+  EXPECT_EQ((*told)["code"], "replica_taken_over") << told->dump();
+  ASSERT_TRUE(old_tab.ws().WaitClosed(Ms(5000)));
+  EXPECT_EQ(old_tab.ws().close_code(), 1008);
+  // The new session edits with the replica; the bystander gets the edit.
+  std::unique_ptr<Replica> mine = Copy(old_tab);
+  const OpId goal = FirstGoal(*mine);
+  ASSERT_TRUE(mine->InsertText(goal, "title", 0, "Ny fane: ").ok());
+  std::vector<Op> ops;
+  ASSERT_TRUE(mine->OpsSince(old_tab.replica().version(), &ops).ok());
+  ASSERT_TRUE(new_tab.Send(OpsMessage("t1", protocol::OpsToJson(ops, false))));
+  std::optional<Json> ack = Answer(new_tab, "t1", Ms(5000));
+  ASSERT_TRUE(ack);
+  EXPECT_EQ((*ack)["type"], "ack") << ack->dump();
+  EXPECT_TRUE(bystander.StillServed(1));
+  EXPECT_EQ(bystander.ops_seen, 1u);
+}
+
 TEST(TrustBoundaryTest, PresenceAnchorsMustNameWhatThePlanHas) {
   ServerFixture f;
   ASSERT_TRUE(f.Start()) << f.server.log();

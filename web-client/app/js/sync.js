@@ -75,6 +75,8 @@ export class Connection extends Emitter {
     this._fresh = false;       // next join without a replica (after reset)
     this._onNetwork = null;    // window online/offline listener while started
     this._restored = Promise.resolve();  // the store's doc is restored
+    this._lastPumpAt = 0;      // Date.now() of the last batch sent
+    this._pumpQueued = false;  // a microtask will send
 
     if (doc) this._setDoc(doc, 'given');
   }
@@ -163,11 +165,32 @@ export class Connection extends Emitter {
     for (const op of ops) this.outbox.push(op);
     if (this.store) this.store.addOps(ops);
     this._emitState();
-    if (this._pumpTimer == null) {
+    this._schedulePump();
+  }
+
+  // Local ops go out at the end of the task that made them (one input
+  // event's delete and insert share a batch), not after a timer: a timer
+  // waits behind whatever the page renders meanwhile, and was most of an
+  // edit's way to the other browsers. Batches are at least batchMs apart,
+  // which keeps a client far below the server's message rate limit.
+  _schedulePump() {
+    if (this._pumpTimer != null || this._pumpQueued) return;
+    const run = () => {
+      this._lastPumpAt = Date.now();
+      this._pump();
+    };
+    const wait = this._lastPumpAt + this.batchMs - Date.now();
+    if (wait <= 0) {
+      this._pumpQueued = true;
+      queueMicrotask(() => {
+        this._pumpQueued = false;
+        run();
+      });
+    } else {
       this._pumpTimer = setTimeout(() => {
         this._pumpTimer = null;
-        this._pump();
-      }, this.batchMs);
+        run();
+      }, wait);
     }
   }
 
@@ -441,7 +464,10 @@ export class Connection extends Emitter {
     const { code, message, ref } = msg;
     this.emit('error', { code, message, ref });
     const isBatch = typeof ref === 'string' && this._inflight.has(ref);
-    if (code === 'auth_failed' || code === 'plan_not_found') {
+    // replica_taken_over: a newer session of this user joined with our
+    // replica (another window of the same browser without Web Locks):
+    // that one edits now; rejoining would only take it back and forth.
+    if (code === 'auth_failed' || code === 'plan_not_found' || code === 'replica_taken_over') {
       this._stopped = true;
       this._closeSocket();
       this._setState('offline', `${code}: ${message}`);
