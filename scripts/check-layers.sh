@@ -6,7 +6,9 @@
 #   <-  server (2)  <-  cli (3)
 # Tests beside a layer's code (*_test.cc) are held to their layer's rule
 # too, except that they may include the test harnesses in tests/ and
-# storage/testing/. web-client/core (the wasm bindings) sees only crdt.
+# storage/testing/. web-client/core (the wasm bindings) sees crdt and
+# protocol (the wire's JSON codec, compiled into the wasm module), never
+# storage or server.
 # tests/ and bench/ sit on top and may include everything.
 # Usage: scripts/check-layers.sh [repo root]
 set -uo pipefail
@@ -21,7 +23,7 @@ allowed() {
     storage) echo "crdt storage" ;;
     server) echo "crdt protocol storage server" ;;
     cli) echo "crdt protocol storage server cli" ;;
-    web-client/core) echo "crdt" ;;
+    web-client/core) echo "crdt protocol web-client/core" ;;
   esac
 }
 
