@@ -18,7 +18,11 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
@@ -35,14 +39,6 @@
 #include "cli/demo_plan.h"
 #include "cli/trace.h"
 #include "storage/rocksdb_plan_store.h"
-
-namespace samplan_bench {
-std::string& BinaryPath() {
-  static std::string path;
-  return path;
-}
-}  // namespace samplan_bench
-#define SAMPLAN_BINARY (::samplan_bench::BinaryPath())
 #include "tests/server_harness.h"
 
 namespace samplan::bench {
@@ -524,8 +520,8 @@ int Connections() {
 
 int main(int argc, char** argv) {
   namespace fs = std::filesystem;
-  samplan_bench::BinaryPath() =
-      (fs::absolute(fs::path(argv[0])).parent_path() / "samplan").string();
+  samplan::testing::SetServerBinary(
+      (fs::absolute(fs::path(argv[0])).parent_path() / "samplan").string());
   rlimit lim;
   if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
     lim.rlim_cur = lim.rlim_max;

@@ -3,17 +3,18 @@
 // directory, and drives it with Beast WebSocket clients whose every wait
 // is bounded in time.
 //
-// Header-only (inline) so that it needs no build rule of its own.
+// Light on purpose: no Boost include here. The Beast/Asio code lives in
+// tests/server_harness.cc (compiled once, the `samplan_test_harness`
+// library) behind pimpls, so that the test files including this header do
+// not each compile Beast's websocket and HTTP templates.
 // Thread-safety: none; one test thread.
 #ifndef SAMPLAN_TESTS_SERVER_HARNESS_H_
 #define SAMPLAN_TESTS_SERVER_HARNESS_H_
 
 #include <sys/types.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -39,6 +40,11 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The samplan binary ServerProcess starts: $SAMPLAN_TEST_BINARY when set
+// (e.g. an older build, to see a new test fail there), else `path`, by
+// default the build's samplan.
+void SetServerBinary(const std::string& path);
 
 // One `samplan serve` process. Kills only the PID it started.
 class ServerProcess {
@@ -102,6 +108,8 @@ class WsClient {
  public:
   WsClient();
   ~WsClient();
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
   // Connects to ws://127.0.0.1:port/ws. `origin` empty: no Origin header.
   bool Connect(uint16_t port, const std::string& origin = "",
                const std::string& bearer = "", Ms timeout = Ms(5000));
@@ -117,19 +125,15 @@ class WsClient {
   // Close code sent by the server (when closed_).
   int close_code() const { return close_code_; }
   // Why the last read failed (empty while open), for test messages.
-  std::string close_error() const { return read_ec_.message(); }
+  std::string close_error() const;
   // Waits until the connection is closed (reading and discarding).
   bool WaitClosed(Ms timeout);
   std::vector<Json>& skipped() { return skipped_; }
   void CloseNow();  // drops the TCP connection
 
  private:
-  boost::asio::io_context ioc_;
-  std::unique_ptr<boost::beast::websocket::stream<boost::beast::tcp_stream>> ws_;
-  boost::beast::flat_buffer buffer_;
-  bool read_pending_ = false;
-  bool read_done_ = false;
-  boost::beast::error_code read_ec_;
+  struct Impl;  // the io_context, the Beast stream and the read state
+  std::unique_ptr<Impl> impl_;
   bool closed_ = false;
   int close_code_ = 0;
   std::vector<Json> skipped_;
@@ -197,8 +201,39 @@ std::pair<int, std::string> HttpRequest(uint16_t port, const std::string& method
                                         const std::string& bearer = "",
                                         const std::string& body = "");
 
-}  // namespace samplan::testing
+// A raw WebSocket client whose writes are bounded in time too (WsClient
+// writes block), for messages the server is expected to refuse midway.
+class RawWs {
+ public:
+  RawWs();
+  ~RawWs();
+  RawWs(const RawWs&) = delete;
+  RawWs& operator=(const RawWs&) = delete;
+  bool Connect(uint16_t port, Ms timeout = Ms(5000));
+  // Writes `bytes` as one text message; false when the write failed or
+  // did not finish within `timeout` (then the connection is dropped).
+  bool Write(const std::string& bytes, Ms timeout);
+  // Reads until the connection closes; the close code, or -1 when it did
+  // not close within `timeout`, 0 when it closed without a close frame.
+  int WaitCloseCode(Ms timeout);
+  const std::string& last_error() const { return last_error_; }
 
-#include "tests/server_harness_impl.h"  // IWYU pragma: export
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string last_error_;
+};
+
+// Opens `clients` TCP connections to 127.0.0.1:port (each bounded by 10 s)
+// first, then starts all their WebSocket upgrades at once, so the server
+// sees every connection before any has upgraded; runs until every
+// handshake finished or `timeout` passed, then closes them all.
+struct UpgradeBurstResult {
+  int done = 0;      // handshakes that finished (either way)
+  int upgraded = 0;  // handshakes that succeeded
+};
+UpgradeBurstResult UpgradeBurst(uint16_t port, int clients, Ms timeout);
+
+}  // namespace samplan::testing
 
 #endif  // SAMPLAN_TESTS_SERVER_HARNESS_H_

@@ -7,8 +7,6 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/http.hpp>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -45,90 +43,6 @@ std::string JoinWithVersion(size_t entries) {
   }
   return text + "]}";
 }
-
-// A raw WebSocket client whose writes are bounded in time too (WsClient
-// writes block), for messages the server is expected to refuse midway.
-class RawWs {
- public:
-  bool Connect(uint16_t port, Ms timeout = Ms(5000)) {
-    ws_ = std::make_unique<websocket::stream<beast::tcp_stream>>(ioc_);
-    auto& tcp = beast::get_lowest_layer(*ws_);
-    tcp.expires_after(timeout);
-    beast::error_code ec;
-    tcp.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
-                ec);
-    if (ec) return false;
-    ws_->handshake("127.0.0.1:" + std::to_string(port), "/ws", ec);
-    tcp.expires_never();
-    ws_->read_message_max(256u << 20);
-    return !ec;
-  }
-  // Writes `bytes` as one text message; false when the write failed or
-  // did not finish within `timeout` (then the connection is dropped).
-  bool Write(const std::string& bytes, Ms timeout) {
-    bool done = false;
-    beast::error_code result;
-    ws_->text(true);
-    ws_->async_write(asio::buffer(bytes), [&](beast::error_code ec, size_t) {
-      result = ec;
-      done = true;
-    });
-    Run(done, timeout);
-    if (!done) {
-      Drop();
-      return false;
-    }
-    return !result;
-  }
-  // Reads until the connection closes; the close code, or -1 when it did
-  // not close within `timeout`, 0 when it closed without a close frame.
-  int WaitCloseCode(Ms timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      bool done = false;
-      beast::error_code result;
-      ws_->async_read(buffer_, [&](beast::error_code ec, size_t) {
-        result = ec;
-        done = true;
-      });
-      Run(done, std::chrono::duration_cast<Ms>(deadline -
-                                                std::chrono::steady_clock::now()));
-      if (!done) break;
-      buffer_.consume(buffer_.size());
-      if (result) {
-        last_error_ = result.message();
-        return result == websocket::error::closed ? ws_->reason().code : 0;
-      }
-    }
-    Drop();
-    return -1;
-  }
-  const std::string& last_error() const { return last_error_; }
-  ~RawWs() { Drop(); }
-
- private:
-  void Run(bool& done, Ms timeout) {
-    ioc_.restart();
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done && std::chrono::steady_clock::now() < deadline) {
-      ioc_.run_one_for(deadline - std::chrono::steady_clock::now());
-    }
-  }
-  void Drop() {
-    if (!ws_) return;
-    beast::error_code ec;
-    beast::get_lowest_layer(*ws_).socket().close(ec);
-    ioc_.restart();
-    ioc_.poll();  // lets aborted handlers run while their captures live
-    ioc_.stop();
-    ws_.reset();
-  }
-
-  asio::io_context ioc_;
-  std::unique_ptr<websocket::stream<beast::tcp_stream>> ws_;
-  beast::flat_buffer buffer_;
-  std::string last_error_;
-};
 
 // ---- 1: bounded work before authentication ---------------------------------
 
@@ -309,42 +223,13 @@ TEST(SessionLimitsTest, MaxConnectionsHoldsUnderBurstOfUpgrades) {
   ASSERT_TRUE(f.Start({"--max-connections", "20"})) << f.server.log();
   const uint16_t port = f.server.port();
   constexpr int kClients = 60;
-  asio::io_context ioc;
-  std::vector<std::unique_ptr<websocket::stream<beast::tcp_stream>>> clients;
   // All TCP connections first, then all upgrades at once: the server sees
   // 60 connections before any of them has upgraded.
-  for (int i = 0; i < kClients; ++i) {
-    auto ws = std::make_unique<websocket::stream<beast::tcp_stream>>(ioc);
-    beast::error_code ec;
-    beast::get_lowest_layer(*ws).expires_after(std::chrono::seconds(10));
-    beast::get_lowest_layer(*ws).connect(
-        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
-    clients.push_back(std::move(ws));
-  }
-  int done = 0;
-  int upgraded = 0;
-  for (auto& ws : clients) {
-    ws->async_handshake("127.0.0.1:" + std::to_string(port), "/ws",
-                        [&](beast::error_code ec) {
-                          ++done;
-                          if (!ec) ++upgraded;
-                        });
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (done < kClients && std::chrono::steady_clock::now() < deadline) {
-    ioc.run_one_for(Ms(100));
-  }
-  EXPECT_EQ(done, kClients);
-  EXPECT_LE(upgraded, 20);
-  EXPECT_GE(upgraded, 1);
-  // Every upgraded connection is still open and counted.
-  for (auto& ws : clients) {
-    beast::error_code ec;
-    beast::get_lowest_layer(*ws).socket().close(ec);
-  }
-  ioc.restart();
-  ioc.poll();
-  clients.clear();
+  const UpgradeBurstResult burst =
+      UpgradeBurst(port, kClients, std::chrono::seconds(20));
+  EXPECT_EQ(burst.done, kClients);
+  EXPECT_LE(burst.upgraded, 20);
+  EXPECT_GE(burst.upgraded, 1);
   // Slots are given back: the server answers again (bounded retries while
   // it notices the closed connections).
   bool answered = false;

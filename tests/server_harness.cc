@@ -1,6 +1,6 @@
-// Inline definitions for server_harness.h (include that header instead).
-#ifndef SAMPLAN_TESTS_SERVER_HARNESS_IMPL_H_
-#define SAMPLAN_TESTS_SERVER_HARNESS_IMPL_H_
+// The test harness of server_harness.h: the only test file that compiles
+// Boost.Beast/Asio (see the header).
+#include "tests/server_harness.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -28,23 +31,34 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace bhttp = beast::http;
 
-inline TempDir::TempDir() {
+namespace {
+
+std::string& ServerBinary() {
+  static std::string path = SAMPLAN_BINARY;
+  return path;
+}
+
+}  // namespace
+
+void SetServerBinary(const std::string& path) { ServerBinary() = path; }
+
+TempDir::TempDir() {
   char tmpl[] = "/tmp/samplan-server-test-XXXXXX";
   const char* p = ::mkdtemp(tmpl);
   path_ = p == nullptr ? std::string() : std::string(p);
 }
 
-inline TempDir::~TempDir() {
+TempDir::~TempDir() {
   if (path_.empty()) return;
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
 }
 
-inline ServerProcess::~ServerProcess() {
+ServerProcess::~ServerProcess() {
   Kill();
 }
 
-inline bool ServerProcess::Start(const std::string& data_dir,
+bool ServerProcess::Start(const std::string& data_dir,
                                  const std::vector<std::string>& extra) {
   log_path_ = data_dir + ".log";
   int out[2];
@@ -59,7 +73,7 @@ inline bool ServerProcess::Start(const std::string& data_dir,
     // SAMPLAN_TEST_BINARY runs the tests against another build (e.g. an
     // older one, to see a new test fail there).
     const char* binary = std::getenv("SAMPLAN_TEST_BINARY");
-    std::vector<std::string> args = {binary != nullptr ? binary : SAMPLAN_BINARY,
+    std::vector<std::string> args = {binary != nullptr ? binary : ServerBinary(),
                                      "serve", "--port", "0",
                                      "--bind", "127.0.0.1", "--data", data_dir,
                                      "--threads", "2"};
@@ -101,7 +115,7 @@ inline bool ServerProcess::Start(const std::string& data_dir,
   return false;
 }
 
-inline int ServerProcess::Signal(int sig, Ms timeout) {
+int ServerProcess::Signal(int sig, Ms timeout) {
   if (pid_ <= 0) return -1;
   ::kill(pid_, sig);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -119,7 +133,7 @@ inline int ServerProcess::Signal(int sig, Ms timeout) {
   return -1;
 }
 
-inline void ServerProcess::Kill() {
+void ServerProcess::Kill() {
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
     int status = 0;
@@ -132,14 +146,14 @@ inline void ServerProcess::Kill() {
   }
 }
 
-inline std::string ServerProcess::log() const {
+std::string ServerProcess::log() const {
   std::ifstream in(log_path_);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
 
-inline std::string MintToken(const std::string& data_dir, const std::string& user,
+std::string MintToken(const std::string& data_dir, const std::string& user,
                              const std::string& municipality,
                              const std::string& plan, Role role, int64_t ttl_s) {
   std::string secret;
@@ -155,95 +169,110 @@ inline std::string MintToken(const std::string& data_dir, const std::string& use
 
 // ---- WsClient --------------------------------------------------------------
 
-inline WsClient::WsClient() = default;
-inline WsClient::~WsClient() { CloseNow(); }
+struct WsClient::Impl {
+  asio::io_context ioc;
+  std::unique_ptr<websocket::stream<beast::tcp_stream>> ws;
+  beast::flat_buffer buffer;
+  bool read_pending = false;
+  bool read_done = false;
+  beast::error_code read_ec;
+};
 
-inline bool WsClient::Connect(uint16_t port, const std::string& origin,
-                              const std::string& bearer, Ms timeout) {
-  ws_ = std::make_unique<websocket::stream<beast::tcp_stream>>(ioc_);
-  beast::get_lowest_layer(*ws_).expires_after(timeout);
+WsClient::WsClient() : impl_(std::make_unique<Impl>()) {}
+WsClient::~WsClient() { CloseNow(); }
+
+std::string WsClient::close_error() const { return impl_->read_ec.message(); }
+
+bool WsClient::Connect(uint16_t port, const std::string& origin,
+                       const std::string& bearer, Ms timeout) {
+  Impl& d = *impl_;
+  d.ws = std::make_unique<websocket::stream<beast::tcp_stream>>(d.ioc);
+  beast::get_lowest_layer(*d.ws).expires_after(timeout);
   bool done = false;
   beast::error_code result;
   asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
-  beast::get_lowest_layer(*ws_).async_connect(ep, [&](beast::error_code ec) {
+  beast::get_lowest_layer(*d.ws).async_connect(ep, [&](beast::error_code ec) {
     if (ec) {
       result = ec;
       done = true;
       return;
     }
-    ws_->set_option(websocket::stream_base::decorator(
+    d.ws->set_option(websocket::stream_base::decorator(
         [origin, bearer](websocket::request_type& req) {
           if (!origin.empty()) req.set(bhttp::field::origin, origin);
           if (!bearer.empty()) {
             req.set(bhttp::field::authorization, "Bearer " + bearer);
           }
         }));
-    ws_->async_handshake("127.0.0.1:" + std::to_string(port), "/ws",
-                         [&](beast::error_code ec2) {
-                           result = ec2;
-                           done = true;
-                         });
+    d.ws->async_handshake("127.0.0.1:" + std::to_string(port), "/ws",
+                          [&](beast::error_code ec2) {
+                            result = ec2;
+                            done = true;
+                          });
   });
-  ioc_.restart();
+  d.ioc.restart();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done && std::chrono::steady_clock::now() < deadline) {
-    ioc_.run_one_for(deadline - std::chrono::steady_clock::now());
+    d.ioc.run_one_for(deadline - std::chrono::steady_clock::now());
   }
   if (!done || result) {
     closed_ = true;
     return false;
   }
-  beast::get_lowest_layer(*ws_).expires_never();
-  ws_->read_message_max(256u << 20);
+  beast::get_lowest_layer(*d.ws).expires_never();
+  d.ws->read_message_max(256u << 20);
   return true;
 }
 
-inline bool WsClient::SendText(const std::string& text) {
-  if (!ws_ || closed_) return false;
+bool WsClient::SendText(const std::string& text) {
+  Impl& d = *impl_;
+  if (!d.ws || closed_) return false;
   beast::error_code ec;
-  ws_->text(true);
-  ws_->write(asio::buffer(text), ec);
+  d.ws->text(true);
+  d.ws->write(asio::buffer(text), ec);
   return !ec;
 }
 
-inline bool WsClient::SendBinary(const std::string& bytes) {
-  if (!ws_ || closed_) return false;
+bool WsClient::SendBinary(const std::string& bytes) {
+  Impl& d = *impl_;
+  if (!d.ws || closed_) return false;
   beast::error_code ec;
-  ws_->binary(true);
-  ws_->write(asio::buffer(bytes), ec);
-  ws_->text(true);
+  d.ws->binary(true);
+  d.ws->write(asio::buffer(bytes), ec);
+  d.ws->text(true);
   return !ec;
 }
 
-inline std::optional<std::string> WsClient::ReadRaw(Ms timeout) {
-  if (!ws_ || closed_) return std::nullopt;
-  if (!read_pending_) {
-    read_pending_ = true;
-    read_done_ = false;
-    ws_->async_read(buffer_, [this](beast::error_code ec, size_t) {
-      read_pending_ = false;
-      read_done_ = true;
-      read_ec_ = ec;
+std::optional<std::string> WsClient::ReadRaw(Ms timeout) {
+  Impl& d = *impl_;
+  if (!d.ws || closed_) return std::nullopt;
+  if (!d.read_pending) {
+    d.read_pending = true;
+    d.read_done = false;
+    d.ws->async_read(d.buffer, [&d](beast::error_code ec, size_t) {
+      d.read_pending = false;
+      d.read_done = true;
+      d.read_ec = ec;
     });
   }
-  ioc_.restart();
+  d.ioc.restart();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!read_done_ && std::chrono::steady_clock::now() < deadline) {
-    ioc_.run_one_for(deadline - std::chrono::steady_clock::now());
+  while (!d.read_done && std::chrono::steady_clock::now() < deadline) {
+    d.ioc.run_one_for(deadline - std::chrono::steady_clock::now());
   }
-  if (!read_done_) return std::nullopt;
-  read_done_ = false;
-  if (read_ec_) {
+  if (!d.read_done) return std::nullopt;
+  d.read_done = false;
+  if (d.read_ec) {
     closed_ = true;
-    close_code_ = ws_->reason().code;
+    close_code_ = d.ws->reason().code;
     return std::nullopt;
   }
-  std::string s = beast::buffers_to_string(buffer_.data());
-  buffer_.consume(buffer_.size());
+  std::string s = beast::buffers_to_string(d.buffer.data());
+  d.buffer.consume(d.buffer.size());
   return s;
 }
 
-inline std::optional<Json> WsClient::Read(Ms timeout) {
+std::optional<Json> WsClient::Read(Ms timeout) {
   std::optional<std::string> s = ReadRaw(timeout);
   if (!s) return std::nullopt;
   Json j = Json::parse(*s, nullptr, false);
@@ -251,7 +280,7 @@ inline std::optional<Json> WsClient::Read(Ms timeout) {
   return j;
 }
 
-inline std::optional<Json> WsClient::ReadType(const std::string& type, Ms timeout) {
+std::optional<Json> WsClient::ReadType(const std::string& type, Ms timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     auto left = std::chrono::duration_cast<Ms>(deadline -
@@ -264,7 +293,7 @@ inline std::optional<Json> WsClient::ReadType(const std::string& type, Ms timeou
   return std::nullopt;
 }
 
-inline bool WsClient::WaitClosed(Ms timeout) {
+bool WsClient::WaitClosed(Ms timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!closed_ && std::chrono::steady_clock::now() < deadline) {
     ReadRaw(std::chrono::duration_cast<Ms>(deadline -
@@ -273,30 +302,31 @@ inline bool WsClient::WaitClosed(Ms timeout) {
   return closed_;
 }
 
-inline void WsClient::CloseNow() {
-  if (!ws_) return;
+void WsClient::CloseNow() {
+  Impl& d = *impl_;
+  if (!d.ws) return;
   beast::error_code ec;
-  beast::get_lowest_layer(*ws_).socket().shutdown(
+  beast::get_lowest_layer(*d.ws).socket().shutdown(
       asio::ip::tcp::socket::shutdown_both, ec);
-  beast::get_lowest_layer(*ws_).socket().close(ec);
-  ioc_.restart();
-  ioc_.poll();
+  beast::get_lowest_layer(*d.ws).socket().close(ec);
+  d.ioc.restart();
+  d.ioc.poll();
   closed_ = true;
 }
 
 // ---- Editor ----------------------------------------------------------------
 
-inline Editor::Editor(uint16_t port, std::string token)
+Editor::Editor(uint16_t port, std::string token)
     : port_(port), token_(std::move(token)), ws_(std::make_unique<WsClient>()) {}
 
-inline bool Editor::Open(Ms timeout) {
+bool Editor::Open(Ms timeout) {
   if (!ws_->Connect(port_, "", "", timeout)) return false;
   if (!ws_->Send(Json{{"v", 1}, {"type", "auth"}, {"token", token_}})) return false;
   std::optional<Json> m = ws_->Read(timeout);
   return m && (*m)["type"] == "authenticated";
 }
 
-inline Json Editor::Join(const std::string& plan, Ms timeout) {
+Json Editor::Join(const std::string& plan, Ms timeout) {
   Json join = {{"v", 1}, {"type", "join"}, {"plan", plan}};
   if (replica_) {
     join["version"] = protocol::VersionToJson(replica_->version());
@@ -354,12 +384,12 @@ inline Json Editor::Join(const std::string& plan, Ms timeout) {
   return Json{{"type", "error"}, {"code", "test_timeout"}};
 }
 
-inline bool Editor::Edit(const std::function<Status(Replica&)>& edit, bool send) {
+bool Editor::Edit(const std::function<Status(Replica&)>& edit, bool send) {
   if (!edit(*replica_).ok()) return false;
   return send ? SendPending() : true;
 }
 
-inline bool Editor::SendPending() {
+bool Editor::SendPending() {
   std::vector<Op> ops;
   if (!replica_->OpsSince(server_known_, &ops).ok()) return false;
   std::vector<Op> mine;
@@ -378,7 +408,7 @@ inline bool Editor::SendPending() {
                         {"ops", protocol::OpsToJson(mine, false)}});
 }
 
-inline bool Editor::Handle(const Json& m) {
+bool Editor::Handle(const Json& m) {
   const std::string type = m.value("type", "");
   if (type == "ops") {
     ++ops_messages_;
@@ -406,7 +436,7 @@ inline bool Editor::Handle(const Json& m) {
   return true;
 }
 
-inline bool Editor::PumpUntil(const std::function<bool()>& done, Ms timeout) {
+bool Editor::PumpUntil(const std::function<bool()>& done, Ms timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done() && std::chrono::steady_clock::now() < deadline) {
     std::optional<Json> m = ws_->Read(
@@ -423,7 +453,7 @@ inline bool Editor::PumpUntil(const std::function<bool()>& done, Ms timeout) {
 
 // ---- HTTP ------------------------------------------------------------------
 
-inline std::pair<int, std::string> HttpRequest(uint16_t port,
+std::pair<int, std::string> HttpRequest(uint16_t port,
                                                const std::string& method,
                                                const std::string& target,
                                                const std::string& bearer,
@@ -449,6 +479,122 @@ inline std::pair<int, std::string> HttpRequest(uint16_t port,
   return {res.result_int(), res.body()};
 }
 
-}  // namespace samplan::testing
+// ---- RawWs -----------------------------------------------------------------
 
-#endif  // SAMPLAN_TESTS_SERVER_HARNESS_IMPL_H_
+struct RawWs::Impl {
+  void Run(bool& done, Ms timeout) {
+    ioc.restart();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done && std::chrono::steady_clock::now() < deadline) {
+      ioc.run_one_for(deadline - std::chrono::steady_clock::now());
+    }
+  }
+  void Drop() {
+    if (!ws) return;
+    beast::error_code ec;
+    beast::get_lowest_layer(*ws).socket().close(ec);
+    ioc.restart();
+    ioc.poll();  // lets aborted handlers run while their captures live
+    ioc.stop();
+    ws.reset();
+  }
+
+  asio::io_context ioc;
+  std::unique_ptr<websocket::stream<beast::tcp_stream>> ws;
+  beast::flat_buffer buffer;
+};
+
+RawWs::RawWs() : impl_(std::make_unique<Impl>()) {}
+RawWs::~RawWs() { impl_->Drop(); }
+
+bool RawWs::Connect(uint16_t port, Ms timeout) {
+  Impl& d = *impl_;
+  d.ws = std::make_unique<websocket::stream<beast::tcp_stream>>(d.ioc);
+  auto& tcp = beast::get_lowest_layer(*d.ws);
+  tcp.expires_after(timeout);
+  beast::error_code ec;
+  tcp.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
+              ec);
+  if (ec) return false;
+  d.ws->handshake("127.0.0.1:" + std::to_string(port), "/ws", ec);
+  tcp.expires_never();
+  d.ws->read_message_max(256u << 20);
+  return !ec;
+}
+
+bool RawWs::Write(const std::string& bytes, Ms timeout) {
+  Impl& d = *impl_;
+  bool done = false;
+  beast::error_code result;
+  d.ws->text(true);
+  d.ws->async_write(asio::buffer(bytes), [&](beast::error_code ec, size_t) {
+    result = ec;
+    done = true;
+  });
+  d.Run(done, timeout);
+  if (!done) {
+    d.Drop();
+    return false;
+  }
+  return !result;
+}
+
+int RawWs::WaitCloseCode(Ms timeout) {
+  Impl& d = *impl_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool done = false;
+    beast::error_code result;
+    d.ws->async_read(d.buffer, [&](beast::error_code ec, size_t) {
+      result = ec;
+      done = true;
+    });
+    d.Run(done, std::chrono::duration_cast<Ms>(deadline -
+                                                std::chrono::steady_clock::now()));
+    if (!done) break;
+    d.buffer.consume(d.buffer.size());
+    if (result) {
+      last_error_ = result.message();
+      return result == websocket::error::closed ? d.ws->reason().code : 0;
+    }
+  }
+  d.Drop();
+  return -1;
+}
+
+// ---- Upgrade burst ---------------------------------------------------------
+
+UpgradeBurstResult UpgradeBurst(uint16_t port, int clients, Ms timeout) {
+  UpgradeBurstResult r;
+  asio::io_context ioc;
+  std::vector<std::unique_ptr<websocket::stream<beast::tcp_stream>>> streams;
+  for (int i = 0; i < clients; ++i) {
+    auto ws = std::make_unique<websocket::stream<beast::tcp_stream>>(ioc);
+    beast::error_code ec;
+    beast::get_lowest_layer(*ws).expires_after(std::chrono::seconds(10));
+    beast::get_lowest_layer(*ws).connect(
+        asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+    streams.push_back(std::move(ws));
+  }
+  for (auto& ws : streams) {
+    ws->async_handshake("127.0.0.1:" + std::to_string(port), "/ws",
+                        [&r](beast::error_code ec) {
+                          ++r.done;
+                          if (!ec) ++r.upgraded;
+                        });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (r.done < clients && std::chrono::steady_clock::now() < deadline) {
+    ioc.run_one_for(Ms(100));
+  }
+  for (auto& ws : streams) {
+    beast::error_code ec;
+    beast::get_lowest_layer(*ws).socket().close(ec);
+  }
+  ioc.restart();
+  ioc.poll();
+  streams.clear();
+  return r;
+}
+
+}  // namespace samplan::testing
