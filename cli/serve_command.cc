@@ -85,9 +85,9 @@ bool IsFile(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-// Defaults for --web-root and --core-module: the checkout's
-// web-client/app and build-wasm/samplan_core.mjs, when they exist.
-void ResolveWebClient(bool web_root_given, bool core_module_given,
+// Defaults for --web-root and --core-dir: the checkout's web-client/app
+// and build-wasm/, when they exist.
+void ResolveWebClient(bool web_root_given, bool core_dir_given,
                       ServerConfig* cfg) {
   if (web_root_given && cfg->web_root == "none") cfg->web_root.clear();
   const std::string checkout = CheckoutOfExecutable();
@@ -95,9 +95,9 @@ void ResolveWebClient(bool web_root_given, bool core_module_given,
       IsFile(checkout + "/web-client/app/index.html")) {
     cfg->web_root = checkout + "/web-client/app";
   }
-  if (!core_module_given && !checkout.empty() &&
-      IsFile(checkout + "/build-wasm/samplan_core.mjs")) {
-    cfg->core_module = checkout + "/build-wasm/samplan_core.mjs";
+  if (!core_dir_given && !checkout.empty() &&
+      IsFile(checkout + "/build-wasm/samplan_core_web.mjs")) {
+    cfg->core_dir = checkout + "/build-wasm";
   }
 }
 
@@ -108,7 +108,7 @@ int RunServeCommand(std::span<const std::string_view> args) {
   bool quiet = false;
   bool origins_given = false;
   bool web_root_given = false;
-  bool core_module_given = false;
+  bool core_dir_given = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
     if (a == "-h" || a == "--help") {
@@ -182,9 +182,9 @@ int RunServeCommand(std::span<const std::string_view> args) {
     } else if (a == "--web-root") {
       cfg.web_root = std::string(v);
       web_root_given = true;
-    } else if (a == "--core-module") {
-      cfg.core_module = std::string(v);
-      core_module_given = true;
+    } else if (a == "--core-dir") {
+      cfg.core_dir = std::string(v);
+      core_dir_given = true;
     } else if (a == "--max-plan-chars") {
       ok = ParseNumber(v, &cfg.max_plan_chars) && cfg.max_plan_chars >= 1;
     } else if (a == "--max-plan-nodes") {
@@ -202,7 +202,7 @@ int RunServeCommand(std::span<const std::string_view> args) {
                                 std::string(a));
     }
   }
-  ResolveWebClient(web_root_given, core_module_given, &cfg);
+  ResolveWebClient(web_root_given, core_dir_given, &cfg);
   if (quiet) SetEventLogEnabled(false);
   boost::system::error_code bind_ec;
   const boost::asio::ip::address bind_address =
@@ -279,7 +279,7 @@ int RunServeCommand(std::span<const std::string_view> args) {
   if (!cfg.web_root.empty()) {
     std::printf("samplan serve: plan editor at http://%s:%u/\n", host.c_str(),
                 server.port());
-    if (cfg.core_module.empty() || !IsFile(cfg.core_module)) {
+    if (cfg.core_dir.empty() || !IsFile(cfg.core_dir + "/samplan_core_web.mjs")) {
       std::printf("samplan serve: the wasm core is missing (run "
                   "scripts/build-wasm.sh); the editor cannot start without "
                   "it\n");

@@ -2,7 +2,9 @@
 # Builds the CRDT core for the browser and Node: every crdt/*.cc except the
 # tests, plus the embind bindings web-client/core/bindings.cc, compiled with
 # Debian's em++ (emscripten 3.1.6, clang 14 and its libc++) into one ES module
-# with the wasm embedded: build-wasm/samplan_core.mjs.
+# with the wasm embedded, build-wasm/samplan_core.mjs (Node and tests), and
+# the same as build-wasm/samplan_core_web.mjs + samplan_core_web.wasm for
+# the browser (served by samplan serve under /core/).
 #
 #   import Factory from './build-wasm/samplan_core.mjs';
 #   const core = await Factory();
@@ -83,7 +85,8 @@ echo "build-wasm: em++ $(em++ --version | head -1 | grep -o '[0-9][0-9.]*' | hea
   "${#sources[@]} sources, bindings: utf8 ${features[*]:-}" >&2
 
 # Compile each source on its own (two at a time), archive the core, link.
-rm -f "$OUT"/obj/*.o "$OUT/libsamplan_crdt.a" "$OUT/samplan_core.mjs"
+rm -f "$OUT"/obj/*.o "$OUT/libsamplan_crdt.a" "$OUT/samplan_core.mjs" \
+  "$OUT/samplan_core_web.mjs" "$OUT/samplan_core_web.wasm"
 export EM_CXXFLAGS="${CXXFLAGS[*]}"
 export OUT
 printf '%s\n' "${sources[@]}" | xargs -P 2 -n 1 bash -c '
@@ -98,5 +101,15 @@ em++ -O2 --bind \
   -s DYNAMIC_EXECUTION=0 \
   "$OUT/obj/web-client_core_bindings.cc.o" "$OUT/libsamplan_crdt.a" \
   -o "$OUT/samplan_core.mjs"
+# The browser's build: the same code with the wasm in its own file, so the
+# page compiles it while it downloads (instantiateStreaming) and Chromium
+# caches the compiled code between visits; a SINGLE_FILE module is decoded
+# from base64 and compiled from scratch on every page load.
+em++ -O2 --bind \
+  -s MODULARIZE=1 -s EXPORT_ES6=1 -s EXPORT_NAME=SamplanCore \
+  -s ENVIRONMENT=web -s ALLOW_MEMORY_GROWTH=1 -s DYNAMIC_EXECUTION=0 \
+  "$OUT/obj/web-client_core_bindings.cc.o" "$OUT/libsamplan_crdt.a" \
+  -o "$OUT/samplan_core_web.mjs"
 
-echo "build-wasm: wrote $OUT/samplan_core.mjs ($(stat -c %s "$OUT/samplan_core.mjs") bytes)"
+echo "build-wasm: wrote $OUT/samplan_core.mjs ($(stat -c %s "$OUT/samplan_core.mjs") bytes)," \
+  "$OUT/samplan_core_web.mjs + .wasm ($(stat -c %s "$OUT/samplan_core_web.wasm") bytes)"

@@ -229,7 +229,7 @@ void ServeStaticFile(Server* server, const HttpRequest& http_req,
                                        head, if_none_match,
                                        reply = std::move(reply)]() {
     const StaticFiles files(server->config().web_root,
-                            server->config().core_module);
+                            server->config().core_dir);
     std::optional<StaticFile> file = files.Read(path);
     if (!file) {
       reply(Error(req, http::status::not_found, "not_found",

@@ -56,9 +56,9 @@ struct ServerConfig {
   int test_append_delay_ms = 0;
   int shutdown_grace_s = 10;
   // The browser app (server/static_files.h): the folder served at / and
-  // the wasm core served at /core/samplan_core.mjs. Empty: not served.
+  // the wasm core's build folder served at /core/. Empty: not served.
   std::string web_root;
-  std::string core_module;
+  std::string core_dir;
   // Background snapshots (storage/snapshot_scheduler.h): after this many
   // new ops, or this long after the first new op. 0 ops: no snapshots.
   uint64_t snapshot_every_ops = 1000;

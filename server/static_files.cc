@@ -8,7 +8,7 @@
 namespace samplan {
 namespace {
 
-constexpr std::string_view kCorePath = "/core/samplan_core.mjs";
+constexpr std::string_view kCorePrefix = "/core/";
 // Larger files are not part of the app; refuse rather than load them.
 constexpr off_t kMaxFileBytes = 64 << 20;
 
@@ -41,9 +41,10 @@ std::optional<StaticFile> ReadFile(const std::string& file) {
 
 }  // namespace
 
-StaticFiles::StaticFiles(std::string web_root, std::string core_module)
-    : web_root_(std::move(web_root)), core_module_(std::move(core_module)) {
+StaticFiles::StaticFiles(std::string web_root, std::string core_dir)
+    : web_root_(std::move(web_root)), core_dir_(std::move(core_dir)) {
   while (web_root_.size() > 1 && web_root_.back() == '/') web_root_.pop_back();
+  while (core_dir_.size() > 1 && core_dir_.back() == '/') core_dir_.pop_back();
 }
 
 bool StaticFiles::SafePath(std::string_view path) {
@@ -67,9 +68,15 @@ bool StaticFiles::SafePath(std::string_view path) {
 }
 
 std::optional<StaticFile> StaticFiles::Read(std::string_view path) const {
-  if (path == kCorePath) {
-    if (core_module_.empty()) return std::nullopt;
-    return ReadFile(core_module_);
+  if (path.starts_with(kCorePrefix)) {
+    // The core's build: its ES modules and wasm, no other file (the build
+    // folder also holds objects and archives), no subfolder.
+    const std::string_view name = path.substr(kCorePrefix.size());
+    if (core_dir_.empty() || name.find('/') != std::string_view::npos ||
+        !SafePath(path) || !(EndsWith(name, ".mjs") || EndsWith(name, ".wasm"))) {
+      return std::nullopt;
+    }
+    return ReadFile(core_dir_ + "/" + std::string(name));
   }
   if (web_root_.empty() || !SafePath(path)) return std::nullopt;
   std::string file = web_root_ + std::string(path);
@@ -102,12 +109,11 @@ const std::vector<std::pair<std::string, std::string>>&
 StaticFiles::SecurityHeaders() {
   // 'wasm-unsafe-eval' lets the page compile the core's WebAssembly; it does
   // not allow eval() or inline script. connect-src 'self' covers the same
-  // origin's WebSocket; data: lets the core's loader read the wasm embedded
-  // in samplan_core.mjs (SINGLE_FILE) with fetch, which sends nothing out.
+  // origin's WebSocket (and the core's .wasm).
   static const std::vector<std::pair<std::string, std::string>> kHeaders = {
       {"Content-Security-Policy",
        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; "
-       "style-src 'self'; img-src 'self' data:; connect-src 'self' data:; "
+       "style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'"},
       {"X-Content-Type-Options", "nosniff"},

@@ -2,13 +2,14 @@
 // served read-only over GET and HEAD.
 //
 // Only paths made of [A-Za-z0-9._/-] with no "." or ".." segment and no
-// hidden files are served, from under the web root (or the one core module
-// path); everything else is 404. Every response carries the content type
+// hidden files are served, from under the web root, or as /core/NAME the
+// .mjs and .wasm files directly in the core's build folder; everything else
+// is 404. Every response carries the content type
 // for its extension, `Cache-Control: no-cache` with an ETag (the browser
 // revalidates, a 304 costs no body), and the security headers of
 // SecurityHeaders(): a Content-Security-Policy that allows scripts from
 // this origin only (no inline script, no eval; WebAssembly compilation is
-// allowed, and the embedded wasm is read from a data: URL), no framing, no MIME sniffing, no referrer.
+// allowed), no framing, no MIME sniffing, no referrer.
 //
 // Thread-safety: immutable after construction; Read does blocking file I/O
 // (run it on the blocking pool).
@@ -31,9 +32,10 @@ struct StaticFile {
 
 class StaticFiles {
  public:
-  // `web_root`: folder served at /; `core_module`: the file served at
-  // /core/samplan_core.mjs. Either may be empty (nothing served there).
-  StaticFiles(std::string web_root, std::string core_module);
+  // `web_root`: folder served at /; `core_dir`: the folder whose .mjs and
+  // .wasm files are served at /core/ (build-wasm/). Either may be empty
+  // (nothing served there).
+  StaticFiles(std::string web_root, std::string core_dir);
 
   bool enabled() const { return !web_root_.empty(); }
 
@@ -50,7 +52,7 @@ class StaticFiles {
 
  private:
   std::string web_root_;
-  std::string core_module_;
+  std::string core_dir_;
 };
 
 }  // namespace samplan

@@ -24,7 +24,11 @@ class StaticFilesTest : public ::testing::Test {
     Write("app/js/main.js", "export const x = 1;\n");
     Write("app/.secret", "no");
     Write("outside.txt", "no");
-    Write("core.mjs", "export default 1;");
+    fs::create_directories(root_ / "core" / "obj");
+    Write("core/samplan_core.mjs", "export default 1;");
+    Write("core/samplan_core_web.wasm", "\0asm");
+    Write("core/libsamplan_crdt.a", "no");
+    Write("core/obj/x.mjs", "no");
   }
   void TearDown() override { fs::remove_all(root_); }
 
@@ -32,7 +36,7 @@ class StaticFilesTest : public ::testing::Test {
     std::ofstream(root_ / rel, std::ios::binary) << body;
   }
   StaticFiles Files() const {
-    return StaticFiles((root_ / "app").string(), (root_ / "core.mjs").string());
+    return StaticFiles((root_ / "app").string(), (root_ / "core").string());
   }
 
   fs::path root_;
@@ -50,6 +54,14 @@ TEST_F(StaticFilesTest, ServesIndexFilesAndTheCoreWithTheirTypes) {
   std::optional<StaticFile> core = files.Read("/core/samplan_core.mjs");
   ASSERT_TRUE(core);
   EXPECT_EQ(core->body, "export default 1;");
+  std::optional<StaticFile> wasm = files.Read("/core/samplan_core_web.wasm");
+  ASSERT_TRUE(wasm);
+  EXPECT_EQ(wasm->content_type, "application/wasm");
+  // Only the core's modules and wasm, directly in its folder.
+  EXPECT_FALSE(files.Read("/core/libsamplan_crdt.a"));
+  EXPECT_FALSE(files.Read("/core/obj/x.mjs"));
+  EXPECT_FALSE(files.Read("/core/../app/index.html"));
+  EXPECT_FALSE(files.Read("/core/"));
   EXPECT_EQ(StaticFiles::ContentTypeFor("a.css"), "text/css; charset=utf-8");
   EXPECT_EQ(StaticFiles::ContentTypeFor("a.svg"), "image/svg+xml");
   EXPECT_EQ(StaticFiles::ContentTypeFor("a.bin"), "application/octet-stream");

@@ -19,7 +19,7 @@ const require = createRequire(import.meta.url);
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SERVER = join(ROOT, 'build', 'samplan');
-export const CORE_MODULE = join(ROOT, 'build-wasm', 'samplan_core.mjs');
+export const CORE_DIR = join(ROOT, 'build-wasm');
 export const WEB_ROOT = join(ROOT, 'web-client', 'app');
 export const CHROMIUM = process.env.SAMPLAN_CHROMIUM || '/usr/bin/chromium';
 export const SCREENSHOTS = join(ROOT, 'build', 'screenshots');
@@ -69,7 +69,7 @@ export async function startServer({ args = [] } = {}) {
   // The server serves web-client/app and the wasm core; pass the paths
   // explicitly so the test does not depend on the working directory.
   if (help.includes('--web-root')) web.push('--web-root', WEB_ROOT);
-  if (help.includes('--core-module')) web.push('--core-module', CORE_MODULE);
+  if (help.includes('--core-dir')) web.push('--core-dir', CORE_DIR);
   const quiet = help.includes('--quiet') ? ['--quiet'] : [];
   const child = spawn(
     SERVER,
@@ -402,7 +402,7 @@ export function fixture() {
       fx.server = await startServer();
       fx.base = fx.server.url;
       if (!(await servesApp(fx.base))) {
-        throw new Error(`${SERVER} serve does not serve the web app at / (needs --web-root/--core-module)`);
+        throw new Error(`${SERVER} serve does not serve the web app at / (needs --web-root/--core-dir)`);
       }
     },
     async tearDown() {

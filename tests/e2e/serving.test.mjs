@@ -23,10 +23,15 @@ describe('serving', { timeout: T.test }, () => {
     assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i, 'no inline <script> in index.html');
     assert.doesNotMatch(html, /\sstyle="/i, 'no inline style attributes in index.html');
 
-    const core = await fetch(`${fx.base}/core/samplan_core.mjs`);
+    const core = await fetch(`${fx.base}/core/samplan_core_web.mjs`);
     assert.equal(core.status, 200);
     assert.match(core.headers.get('content-type'), /^(text|application)\/javascript/);
     await core.arrayBuffer();
+    // The wasm streams as application/wasm (compileStreaming needs it).
+    const wasm = await fetch(`${fx.base}/core/samplan_core_web.wasm`);
+    assert.equal(wasm.status, 200);
+    assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+    await wasm.arrayBuffer();
     // Every module the page names is served as JavaScript.
     for (const m of html.matchAll(/<script[^>]*\bsrc="([^"]+)"/gi)) {
       const r = await fetch(new URL(m[1], `${fx.base}/`));

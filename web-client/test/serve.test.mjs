@@ -54,11 +54,16 @@ test('the page and its modules come with types, revalidation and the CSP', async
   const doc = await fetch(`${base}/js/doc.js`);
   assert.equal(doc.status, 200);
   assert.equal(doc.headers.get('content-type'), 'text/javascript; charset=utf-8');
-  const core = await fetch(`${base}/core/samplan_core.mjs`, { method: 'HEAD' });
+  const core = await fetch(`${base}/core/samplan_core_web.mjs`, { method: 'HEAD' });
   assert.equal(core.status, 200);
   assert.equal(core.headers.get('content-type'), 'text/javascript; charset=utf-8');
-  assert.ok(Number(core.headers.get('content-length')) > 100000);
   assert.equal((await core.text()).length, 0, 'HEAD has no body');
+  const wasm = await fetch(`${base}/core/samplan_core_web.wasm`, { method: 'HEAD' });
+  assert.equal(wasm.status, 200);
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm');
+  assert.ok(Number(wasm.headers.get('content-length')) > 100000);
+  // Nothing else of the build folder.
+  assert.equal((await fetch(`${base}/core/libsamplan_crdt.a`)).status, 404);
 });
 
 test('an unchanged file revalidates with 304 and no body', async () => {

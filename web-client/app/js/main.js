@@ -3,9 +3,10 @@
 // at a time. Owned by the UI helper.
 //
 // Screens: ui/login.js, ui/plans.js, ui/editor.js. The editor loads the wasm
-// core (served at /core/samplan_core.mjs) only when a plan is opened, once
+// core (served at /core/samplan_core_web.mjs, which streams its .wasm) only
+// when a plan is opened, once
 // per page.
-import Factory from '/core/samplan_core.mjs';
+import Factory from '/core/samplan_core_web.mjs';
 import { loadCore, PlanDoc } from './doc.js';
 import { Connection } from './sync.js';
 import { OfflineStore } from './store.js';

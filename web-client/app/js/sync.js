@@ -94,11 +94,15 @@ export class Connection extends Emitter {
     let restored = Promise.resolve();
     if (this.store && !this.doc) {
       restored = this.store.claim().then((record) => {
+        mark('store-claimed');
         if (record && this.makeDoc && !this.doc) {
+          mark('restore-start');
           const { doc, outbox } = restoreDoc(record, this.makeDoc);
+          mark('doc-decoded');
           this._acked = record.acked;
           this.outbox = outbox;
           this._setDoc(doc, 'restored');
+          mark('doc-restored');
         }
       });
     }
@@ -332,6 +336,7 @@ export class Connection extends Emitter {
   _onMessage(msg) {
     switch (msg.type) {
       case 'authenticated': {
+        mark('authenticated');
         this.user = msg.user;
         this.municipality = msg.municipality;
         const ws = this.ws;

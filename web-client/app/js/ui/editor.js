@@ -99,6 +99,7 @@ export class EditorScreen {
 
   async stop() {
     this.stopped = true;
+    clearTimeout(this._connTimer);
     document.removeEventListener('keydown', this._onKey);
     if (this._frame) cancelAnimationFrame(this._frame);
     if (this.panel) this.panel.destroy();
@@ -129,7 +130,13 @@ export class EditorScreen {
       this.schema = normalizeSchema(doc.schema());
     }
     this._readState();
-    this.render();
+    // Rendered at the next frame, not now: the doc arrives inside the
+    // connection's restore or join handling, which then sends its join (or
+    // applies the server's answer) without waiting for the DOM to be built.
+    this._needsRender = true;
+    if (this._frame == null) {
+      this._frame = requestAnimationFrame(() => { this._frame = null; this._flushFrame(); });
+    }
   }
 
   // ------------------------------------------------------------- state
@@ -170,6 +177,17 @@ export class EditorScreen {
   }
 
   _flushFrame() {
+    if (this._needsRender) {
+      this._needsRender = false;
+      mark('render-start');
+      this._readState();
+      this.render();
+      this._dirtyOutline = false;
+      this._dirtyPanel = false;
+      this._dirtyTextOps = [];
+      mark('rendered');
+      return;
+    }
     if (!this._dirtyPanel && !this._dirtyOutline && this.doc && this.panel) {
       const ops = this._dirtyTextOps;
       this._dirtyTextOps = [];
@@ -195,6 +213,7 @@ export class EditorScreen {
   // Render pending changes now.
   flush() {
     if (this._frame != null) { cancelAnimationFrame(this._frame); this._frame = null; }
+    if (this._needsRender) { this._flushFrame(); return; }
     this._dirtyPanel = false;
     this._dirtyTextOps = [];
     if (!this.doc) return;
@@ -304,13 +323,30 @@ export class EditorScreen {
   _setConnState(s) {
     this.connState = { state: s.state, pending: s.pending || 0 };
     if (!this.connEl) return;
-    const { t } = this.app;
-    const key = { online: 'conn.online', syncing: 'conn.syncing', offline: 'conn.offline',
-      reconnecting: 'conn.reconnecting', connecting: 'conn.connecting' }[s.state] || 'conn.connecting';
+    // The attributes follow at once (tests and assistive tech read them);
+    // the visible text shows "syncing" only once it lasts 300 ms, so typing
+    // (each key is syncing for a few milliseconds) neither flickers the
+    // header nor lays it out again on every key.
     this.connEl.dataset.state = s.state;
     this.connEl.dataset.pending = String(this.connState.pending);
-    this.connEl.className = `conn conn-${s.state}`;
-    const text = t(key, { n: this.connState.pending });
+    clearTimeout(this._connTimer);
+    if (s.state === 'syncing' && this._shownConn !== 'syncing' && this.connEl.textContent) {
+      this._connTimer = setTimeout(() => this._showConnState(), 300);
+    } else {
+      this._showConnState();
+    }
+  }
+
+  _showConnState() {
+    if (!this.connEl) return;
+    const { state, pending } = this.connState;
+    const { t } = this.app;
+    const key = { online: 'conn.online', syncing: 'conn.syncing', offline: 'conn.offline',
+      reconnecting: 'conn.reconnecting', connecting: 'conn.connecting' }[state] || 'conn.connecting';
+    this._shownConn = state;
+    const cls = `conn conn-${state}`;
+    if (this.connEl.className !== cls) this.connEl.className = cls;
+    const text = t(key, { n: pending });
     if (this.connEl.textContent !== text) this.connEl.textContent = text;
   }
 
