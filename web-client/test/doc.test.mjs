@@ -111,3 +111,20 @@ test('a snapshot reloads with the same replica id and keeps counting', () => {
   assert.equal(a.text(id, 'title'), 'Mål!');
   a.dispose(); c.dispose();
 });
+
+test('a long paste becomes ops small enough for one message each', () => {
+  const [a, b] = pair();
+  const { id } = a.createNode(ROOT, 0, 'goal');
+  // 100k characters with an emoji on a chunk boundary (a surrogate pair).
+  const text = 'x'.repeat(32767) + '😀' + 'æ'.repeat(70000);
+  const ops = a.insertText(id, 'body', 0, text);
+  assert.ok(ops.length >= 4, `${ops.length} ops`);
+  for (const op of ops) {
+    assert.ok(op.text.length <= 32768, `op of ${op.text.length} units`);
+    assert.ok(JSON.stringify(op).length < 1 << 20);
+  }
+  assert.equal(a.text(id, 'body'), text);
+  b.applyRemote(a.opsSince(null));
+  assert.equal(b.text(id, 'body'), text);
+  a.dispose(); b.dispose();
+});

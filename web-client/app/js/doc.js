@@ -22,6 +22,9 @@ export async function loadCore(Factory) {
   return core;
 }
 
+const kMaxInsertUnits = 32768;
+const isHighSurrogate = (c) => c >= 0xd800 && c <= 0xdbff;
+
 const sameId = (a, b) => a != null && b != null && a[0] === b[0] && a[1] === b[1];
 export const idKey = (id) => `${id[0]}:${id[1]}`;
 export const parseIdKey = (key) => key.split(':').map(Number);
@@ -101,9 +104,24 @@ export class PlanDoc extends Emitter {
   moveNode(node, parent, index) { return this._edit((r) => r.moveNode(node, parent, index)).ops; }
   deleteNode(node) { return this._edit((r) => r.deleteNode(node)).ops; }
   setField(node, name, value) { return this._edit((r) => r.setField(node, name, value)).ops; }
+  // A long text (a paste) becomes several ops of at most kMaxInsertUnits
+  // UTF-16 units: one op must fit in one message to the server (1 MiB, and
+  // JSON may escape a character into six bytes), or it could never be sent.
   insertText(node, field, pos16, text) {
     if (text === '') return [];
-    return this._edit((r) => r.insertTextUtf16(node, field, pos16, text)).ops;
+    if (text.length <= kMaxInsertUnits) {
+      return this._edit((r) => r.insertTextUtf16(node, field, pos16, text)).ops;
+    }
+    const ops = [];
+    for (let at = 0; at < text.length;) {
+      let end = Math.min(text.length, at + kMaxInsertUnits);
+      // Never split a surrogate pair.
+      if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--;
+      const chunk = text.slice(at, end);
+      ops.push(...this._edit((r) => r.insertTextUtf16(node, field, pos16 + at, chunk)).ops);
+      at = end;
+    }
+    return ops;
   }
   deleteText(node, field, pos16, len16) {
     if (len16 === 0) return [];
