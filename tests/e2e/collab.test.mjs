@@ -202,6 +202,40 @@ describe('two editors at once', { timeout: T.test * 2 }, () => {
     assertNoProblems(anne, 'anne');
   });
 
+  test('drag and drop moves a node and Delete removes one, in the other outline too', { timeout: T.test }, async (t) => {
+    const { ola, anne } = await twoEditors(t);
+    const start = await serverState(fx.base);
+    const goal = pickNode(start, (n) => n.kind === 'goal' && n.children.filter((c) => c.kind === 'subgoal').length >= 3, 'goal with three sub-goals');
+    const [first, second, third] = goal.children.filter((c) => c.kind === 'subgoal');
+    const a = nodeKey(first.id);
+    const b = nodeKey(second.id);
+    const c = nodeKey(third.id);
+
+    // ola drags the first sub-goal onto the lower part of the second's row:
+    // it lands after it (HTML5 drag and drop, as a mouse user does it).
+    const target = treeItem(ola, b).locator(':scope > .row');
+    const box = await target.boundingBox();
+    await treeItem(ola, a).locator(':scope > .row').dragTo(target, {
+      targetPosition: { x: Math.min(40, box.width / 2), y: box.height * 0.85 },
+    });
+    await until(async () => (await treeItem(anne, a).getAttribute('data-number')) === second.number || null,
+      `anne's outline to show ${a} as ${second.number} after the drop`);
+    assert.equal(await treeItem(anne, b).getAttribute('data-number'), first.number);
+
+    // anne deletes the third one with the keyboard; it leaves ola's outline.
+    await selectNode(anne, c);
+    await treeItem(anne, c).focus();
+    await anne.keyboard.press('Delete');
+    await until(async () => (await treeItem(ola, c).count()) === 0 || null,
+      `ola's outline to drop ${c}`);
+    const server = await converged([ola, anne]);
+    const subgoals = findNode(server, nodeKey(goal.id)).children.filter((n) => n.kind === 'subgoal').map((n) => nodeKey(n.id));
+    assert.deepEqual(subgoals.slice(0, 2), [b, a]);
+    assert.ok(!subgoals.includes(c), 'the deleted sub-goal is gone on the server');
+    assertNoProblems(ola, 'ola');
+    assertNoProblems(anne, 'anne');
+  });
+
   test("undo undoes only one's own edit", { timeout: T.test }, async (t) => {
     const { ola, anne } = await twoEditors(t);
     const start = await serverState(fx.base);
