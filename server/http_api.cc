@@ -230,7 +230,7 @@ void ServeStaticFile(Server* server, const HttpRequest& http_req,
                                        reply = std::move(reply)]() {
     const StaticFiles files(server->config().web_root,
                             server->config().core_dir);
-    std::optional<StaticFile> file = files.Read(path);
+    std::optional<StaticFile> file = files.Read(path, if_none_match);
     if (!file) {
       reply(Error(req, http::status::not_found, "not_found",
                   files.enabled()
@@ -239,8 +239,7 @@ void ServeStaticFile(Server* server, const HttpRequest& http_req,
                         "with --web-root (scripts/run.sh does)"));
       return;
     }
-    const bool not_modified = !if_none_match.empty() &&
-                              if_none_match == file->etag;
+    const bool not_modified = file->not_modified;
     HttpResponse res{not_modified ? http::status::not_modified
                                   : http::status::ok,
                      req.version};

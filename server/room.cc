@@ -303,9 +303,7 @@ void Room::TakeOverReplica(ReplicaId id, const std::string& user) {
     Member& m = it->second;
     if (m.replica != id || m.user != user) continue;
     SessionPtr old = m.session;
-    const std::string session_id = m.session_id;
-    members_.erase(it);
-    Broadcast(Shared(proto::MakePresenceLeft(session_id)), nullptr);
+    RemoveMember(it);
     SendError(old, proto::kCodeReplicaTakenOver,
               "replica " + std::to_string(id) +
                   " was taken over by a newer session of the same user",
@@ -313,6 +311,12 @@ void Room::TakeOverReplica(ReplicaId id, const std::string& user) {
     old->Close(boost::beast::websocket::close_code::policy_error);
     return;
   }
+}
+
+void Room::RemoveMember(MemberMap::iterator it) {
+  const std::string session_id = it->second.session_id;
+  members_.erase(it);
+  Broadcast(Shared(proto::MakePresenceLeft(session_id)), nullptr);
 }
 
 void Room::DoJoin(SessionPtr session, JoinRequest req) {
@@ -393,11 +397,7 @@ void Room::Leave(SessionPtr session, bool reply, std::string ref) {
     lookups.erase(std::remove(lookups.begin(), lookups.end(), session),
                   lookups.end());
     auto it = self->members_.find(session.get());
-    if (it != self->members_.end()) {
-      const std::string id = it->second.session_id;
-      self->members_.erase(it);
-      self->Broadcast(Shared(proto::MakePresenceLeft(id)), nullptr);
-    }
+    if (it != self->members_.end()) self->RemoveMember(it);
     if (reply) session->Send(Shared(proto::MakeLeft(self->plan_id_, ref)));
     self->MaybeUnload();
   });

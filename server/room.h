@@ -135,6 +135,9 @@ class Room : public std::enable_shared_from_this<Room> {
   bool Busy() const { return pipeline_ && pipeline_->busy(); }
   // kNotFound from the returned status means the replica id's owner must
   // be looked up in the log first (LookUpOwnerThenJoin).
+  using MemberMap = std::map<WebsocketSession*, Member>;
+  // Drops a member and tells the others it left (presence_left).
+  void RemoveMember(MemberMap::iterator it);
   void TakeOverReplica(ReplicaId id, const std::string& user);
   Result<ReplicaId> ChooseReplica(const JoinRequest& request);
   // Scans the log for the user who wrote replica `id`'s first op on the
@@ -157,7 +160,7 @@ class Room : public std::enable_shared_from_this<Room> {
   uint64_t last_seq_ = 0;
   int64_t last_time_ms_ = 0;
   uint64_t text_chars_ = 0;  // Replica::TotalTextChars, kept up to date
-  std::map<WebsocketSession*, Member> members_;
+  MemberMap members_;
   // Which user each client replica id belongs to (from the log and from
   // accepted ops).
   std::map<ReplicaId, std::string> replica_users_;

@@ -17,25 +17,29 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
          s.substr(s.size() - suffix.size()) == suffix;
 }
 
-std::optional<StaticFile> ReadFile(const std::string& file) {
+std::optional<StaticFile> ReadFile(const std::string& file,
+                                   std::string_view if_none_match) {
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
       st.st_size > kMaxFileBytes) {
     return std::nullopt;
   }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream body;
-  body << in.rdbuf();
   StaticFile out;
-  out.body = std::move(body).str();
   out.content_type = StaticFiles::ContentTypeFor(file);
   // Size and modification time: changes whenever the file is rebuilt.
-  out.etag = "\"" + std::to_string(out.body.size()) + "-" +
+  out.etag = "\"" + std::to_string(st.st_size) + "-" +
              std::to_string(static_cast<long long>(st.st_mtim.tv_sec) *
                                 1000000000LL +
                             st.st_mtim.tv_nsec) +
              "\"";
+  // A revalidation that matches needs no body: not read at all.
+  out.not_modified = !if_none_match.empty() && if_none_match == out.etag;
+  if (out.not_modified) return out;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream body;
+  body << in.rdbuf();
+  out.body = std::move(body).str();
   return out;
 }
 
@@ -67,7 +71,8 @@ bool StaticFiles::SafePath(std::string_view path) {
   return true;
 }
 
-std::optional<StaticFile> StaticFiles::Read(std::string_view path) const {
+std::optional<StaticFile> StaticFiles::Read(
+    std::string_view path, std::string_view if_none_match) const {
   if (path.starts_with(kCorePrefix)) {
     // The core's build: its ES modules and wasm, no other file (the build
     // folder also holds objects and archives), no subfolder.
@@ -76,12 +81,12 @@ std::optional<StaticFile> StaticFiles::Read(std::string_view path) const {
         !SafePath(path) || !(EndsWith(name, ".mjs") || EndsWith(name, ".wasm"))) {
       return std::nullopt;
     }
-    return ReadFile(core_dir_ + "/" + std::string(name));
+    return ReadFile(core_dir_ + "/" + std::string(name), if_none_match);
   }
   if (web_root_.empty() || !SafePath(path)) return std::nullopt;
   std::string file = web_root_ + std::string(path);
   if (file.back() == '/') file += "index.html";
-  return ReadFile(file);
+  return ReadFile(file, if_none_match);
 }
 
 std::string StaticFiles::ContentTypeFor(std::string_view name) {

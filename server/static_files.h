@@ -27,6 +27,8 @@ namespace samplan {
 struct StaticFile {
   std::string content_type;
   std::string etag;  // quoted, e.g. "\"5123-1764090000123\""
+  // The request's If-None-Match was this etag: `body` is empty (not read).
+  bool not_modified = false;
   std::string body;
 };
 
@@ -40,7 +42,10 @@ class StaticFiles {
   bool enabled() const { return !web_root_.empty(); }
 
   // The file for a request path ("/" is index.html), or nullopt (404).
-  std::optional<StaticFile> Read(std::string_view path) const;
+  // With the etag the client has (If-None-Match) and the file unchanged,
+  // only its type and etag, marked not_modified.
+  std::optional<StaticFile> Read(std::string_view path,
+                                 std::string_view if_none_match = {}) const;
 
   // Content type for a file name by its extension.
   static std::string ContentTypeFor(std::string_view name);

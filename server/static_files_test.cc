@@ -71,8 +71,17 @@ TEST_F(StaticFilesTest, EtagChangesWithTheFile) {
   StaticFiles files = Files();
   const std::string before = files.Read("/js/main.js")->etag;
   EXPECT_EQ(files.Read("/js/main.js")->etag, before);
+  // Revalidation with the current etag: not modified, no body read.
+  std::optional<StaticFile> same = files.Read("/js/main.js", before);
+  ASSERT_TRUE(same);
+  EXPECT_TRUE(same->not_modified);
+  EXPECT_TRUE(same->body.empty());
+  EXPECT_FALSE(files.Read("/js/main.js", "\"0-0\"")->not_modified);
   Write("app/js/main.js", "export const x = 22;\n");
   EXPECT_NE(files.Read("/js/main.js")->etag, before);
+  std::optional<StaticFile> changed = files.Read("/js/main.js", before);
+  EXPECT_FALSE(changed->not_modified);
+  EXPECT_EQ(changed->body, "export const x = 22;\n");
 }
 
 TEST_F(StaticFilesTest, RefusesPathsThatLeaveTheRootOrAreHidden) {
