@@ -12,9 +12,9 @@
 // callback it was given and announces it with a 'doc' event.
 
 import { Emitter } from './emitter.js';
+import { mark } from './marks.js';
 import { opEnd, restoreDoc } from './store.js';
 
-const mark = (name) => { if (globalThis.performance && performance.mark) performance.mark(`samplan:${name}`); };
 
 const MAX_BATCH_OPS = 500;
 const MAX_BATCH_BYTES = 512 * 1024;
@@ -96,9 +96,7 @@ export class Connection extends Emitter {
       restored = this.store.claim().then((record) => {
         mark('store-claimed');
         if (record && this.makeDoc && !this.doc) {
-          mark('restore-start');
           const { doc, outbox } = restoreDoc(record, this.makeDoc);
-          mark('doc-decoded');
           this._acked = record.acked;
           this.outbox = outbox;
           this._setDoc(doc, 'restored');

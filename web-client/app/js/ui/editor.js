@@ -15,10 +15,8 @@ import { normalizeSchema } from './schema.js';
 import { Outline, nodeTitle } from './outline.js';
 import { NodePanel } from './nodepanel.js';
 import { roleFor } from './auth.js';
+import { mark } from '../marks.js';
 
-// Timeline marks of opening a plan (read by bench/web_client_bench.mjs and
-// visible in the browser's performance panel).
-const mark = (name) => { if (globalThis.performance && performance.mark) performance.mark(`samplan:${name}`); };
 
 const TEXT_OPS = new Set(['insert_text', 'delete_text']);
 
@@ -134,9 +132,7 @@ export class EditorScreen {
     // connection's restore or join handling, which then sends its join (or
     // applies the server's answer) without waiting for the DOM to be built.
     this._needsRender = true;
-    if (this._frame == null) {
-      this._frame = requestAnimationFrame(() => { this._frame = null; this._flushFrame(); });
-    }
+    this._scheduleFrame();
   }
 
   // ------------------------------------------------------------- state
@@ -171,6 +167,11 @@ export class EditorScreen {
     // refreshes the whole panel (fields, tables, conflicts).
     if (textOnly && !this._dirtyPanel) this._dirtyTextOps.push(...ops);
     else this._dirtyPanel = true;
+    this._scheduleFrame();
+  }
+
+  // Pending changes are rendered once, at the next animation frame.
+  _scheduleFrame() {
     if (this._frame == null) {
       this._frame = requestAnimationFrame(() => { this._frame = null; this._flushFrame(); });
     }
