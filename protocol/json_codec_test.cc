@@ -166,6 +166,15 @@ TEST(MessagesTest, RejectsBadMessagesWithCodes) {
     EXPECT_EQ(e.code, c.code) << c.text << " -> " << e.message;
     EXPECT_FALSE(e.message.empty());
   }
+  // The field-size bound holds for a selection's other end too.
+  ClientMessage m;
+  ProtocolError e;
+  const std::string long_head =
+      R"({"v":1,"type":"presence","anchor":{"node":[0,1]},"head":{"node":[0,1],"field":")" +
+      std::string(300, 'a') + R"("}})";
+  EXPECT_FALSE(ParseClientMessage(long_head, limits, &m, &e));
+  EXPECT_EQ(e.code, kCodeBadMessage);
+  EXPECT_NE(e.message.find("head.field: 300 bytes"), std::string::npos) << e.message;
 }
 
 TEST(MessagesTest, RandomBytesNeverCrash) {
