@@ -24,9 +24,27 @@ constexpr KindInfo kKinds[] = {
     {OpKind::kInsertTableLine, "insert_table_line"},
     {OpKind::kDeleteTableLine, "delete_table_line"},
     {OpKind::kSetCell, "set_cell"},
+    {OpKind::kAddComment, "add_comment"},
+    {OpKind::kEditComment, "edit_comment"},
+    {OpKind::kDeleteComment, "delete_comment"},
+    {OpKind::kSetThread, "set_thread"},
+    {OpKind::kMarkRead, "mark_read"},
+    {OpKind::kSuggestText, "suggest_text"},
+    {OpKind::kSuggestField, "suggest_field"},
+    {OpKind::kSuggestCell, "suggest_cell"},
+    {OpKind::kSuggestNode, "suggest_node"},
+    {OpKind::kSuggestMove, "suggest_move"},
+    {OpKind::kSuggestDelete, "suggest_delete"},
+    {OpKind::kAcceptSuggestion, "accept_suggestion"},
+    {OpKind::kRejectSuggestion, "reject_suggestion"},
+    {OpKind::kApprove, "approve"},
+    {OpKind::kRevokeApproval, "revoke_approval"},
 };
 
-bool UsesNode(OpKind k) { return k != OpKind::kCreateNode; }
+// Content kinds encode the fields they use; review kinds (few, small) encode
+// every body field, so their layout needs no per-kind table.
+bool UsesNode(OpKind k) { return k != OpKind::kCreateNode && !IsReviewKind(k); }
+
 bool UsesParent(OpKind k) {
   return k == OpKind::kCreateNode || k == OpKind::kMoveNode;
 }
@@ -35,7 +53,8 @@ bool UsesOrigins(OpKind k) {
          k == OpKind::kInsertText || k == OpKind::kInsertTableLine;
 }
 bool UsesName(OpKind k) {
-  return k != OpKind::kMoveNode && k != OpKind::kDeleteNode;
+  return k != OpKind::kMoveNode && k != OpKind::kDeleteNode &&
+         !IsReviewKind(k);
 }
 bool UsesValue(OpKind k) {
   return k == OpKind::kSetField || k == OpKind::kSetCell;
@@ -162,6 +181,235 @@ Op SliceOpTo(const Op& op, uint64_t to) {
   return out;
 }
 
+namespace {
+
+bool IsPartyName(const std::string& s) {
+  std::string_view rest;
+  if (s.starts_with("user:")) {
+    rest = std::string_view(s).substr(5);
+  } else if (s.starts_with("municipality:")) {
+    rest = std::string_view(s).substr(13);
+  } else {
+    return false;
+  }
+  return !rest.empty() && s.size() <= kMaxPartyBytes &&
+         utf8::Validate(rest).ok();
+}
+
+// Shape of a review op: which body fields it must and must not set, and the
+// bounds on its texts. `bad` builds the error.
+template <typename Bad>
+Status CheckReviewShape(const Op& op, const Bad& bad) {
+  if (op.text.size() > kMaxCommentBytes) {
+    return bad("text longer than " + std::to_string(kMaxCommentBytes) +
+               " bytes");
+  }
+  if (op.quote.size() > kMaxQuoteBytes) {
+    return bad("quote longer than " + std::to_string(kMaxQuoteBytes) +
+               " bytes");
+  }
+  if (op.name.size() > 256) return bad("name longer than 256 bytes");
+  for (const std::string* s : {&op.name, &op.text, &op.quote}) {
+    Status u = utf8::Validate(*s);
+    if (!u.ok()) return bad(u.message());
+  }
+  {
+    Status v = op.value.Validate();
+    if (!v.ok()) return bad("value: " + v.message());
+  }
+  for (const OpId& id : op.supersedes) {
+    if (id.replica == 0) return bad("superseded ids must be real");
+  }
+  auto mentions = [&]() -> Status {
+    if (op.value.type == ValueType::kNull) return Status::OK();
+    if (op.value.type != ValueType::kStringList) {
+      return bad("mentions must be a string list");
+    }
+    if (op.value.list.size() > kMaxMentions) {
+      return bad("more than " + std::to_string(kMaxMentions) + " mentions");
+    }
+    for (const std::string& m : op.value.list) {
+      if (!IsPartyName(m)) {
+        return bad("mention '" + m.substr(0, 64) +
+                   "' is not user:<name> or municipality:<name>");
+      }
+    }
+    return Status::OK();
+  };
+  // Fields a kind does not use must stay empty: an op means one thing.
+  auto unused = [&](bool node, bool parent, bool left, bool right,
+                    bool target, bool column, bool name, bool text,
+                    bool quote, bool value, bool supersedes,
+                    bool spans) -> Status {
+    if (!node && !op.node.IsNull()) return bad("unexpected node");
+    if (!parent && !op.parent.IsNull()) return bad("unexpected parent");
+    if (!left && !op.left.IsNull()) return bad("unexpected left id");
+    if (!right && !op.right.IsNull()) return bad("unexpected right id");
+    if (!target && !op.target.IsNull()) return bad("unexpected target");
+    if (!column && !op.column.IsNull()) return bad("unexpected column");
+    if (!name && !op.name.empty()) return bad("unexpected name");
+    if (!text && !op.text.empty()) return bad("unexpected text");
+    if (!quote && !op.quote.empty()) return bad("unexpected quote");
+    if (!value && op.value.type != ValueType::kNull) {
+      return bad("unexpected value");
+    }
+    if (!supersedes && !op.supersedes.empty()) {
+      return bad("unexpected superseded ids");
+    }
+    if (!spans && !op.spans.empty()) return bad("unexpected spans");
+    return Status::OK();
+  };
+  auto need = [&](OpId id, const char* what) -> Status {
+    return id.IsNull() ? bad(std::string(what) + " missing") : Status::OK();
+  };
+  switch (op.kind) {
+    case OpKind::kAddComment:
+      if (op.text.empty()) return bad("comment text is empty");
+      SAMPLAN_RETURN_IF_ERROR(mentions());
+      if (!op.parent.IsNull()) {  // a reply: the thread holds the anchor
+        return unused(false, true, false, false, false, false, false, true,
+                      false, true, false, false);
+      }
+      SAMPLAN_RETURN_IF_ERROR(need(op.node, "anchor node"));
+      if (op.left.IsNull() != op.right.IsNull()) {
+        return bad("a text range needs both its first and last character");
+      }
+      if (!op.left.IsNull() && (!op.target.IsNull() || !op.column.IsNull())) {
+        return bad("an anchor is a text range or a cell, not both");
+      }
+      if ((!op.left.IsNull() || !op.target.IsNull() || !op.column.IsNull()) &&
+          op.name.empty()) {
+        return bad("a text range or cell anchor needs its field name");
+      }
+      if (op.left.IsNull() && !op.quote.empty()) {
+        return bad("only a text range has a quote");
+      }
+      return unused(true, false, true, true, true, true, true, true, true,
+                    true, false, false);
+    case OpKind::kEditComment:
+      SAMPLAN_RETURN_IF_ERROR(need(op.target, "comment"));
+      if (op.text.empty()) return bad("comment text is empty");
+      SAMPLAN_RETURN_IF_ERROR(mentions());
+      return unused(false, false, false, false, true, false, false, true,
+                    false, true, false, false);
+    case OpKind::kDeleteComment:
+    case OpKind::kMarkRead:
+      SAMPLAN_RETURN_IF_ERROR(need(op.target, "target"));
+      return unused(false, false, false, false, true, false, false, false,
+                    false, false, false, false);
+    case OpKind::kSetThread: {
+      SAMPLAN_RETURN_IF_ERROR(need(op.target, "thread"));
+      const ValueType t = op.value.type;
+      if (op.name == "resolved") {
+        if (t != ValueType::kBool) return bad("resolved must be a bool");
+      } else if (op.name == "assignee") {
+        if (t != ValueType::kNull &&
+            (t != ValueType::kString || !IsPartyName(op.value.s))) {
+          return bad("assignee must be null, user:<name> or "
+                     "municipality:<name>");
+        }
+      } else if (op.name == "due") {
+        if (t != ValueType::kNull && t != ValueType::kDate) {
+          return bad("due must be null or a date");
+        }
+      } else {
+        return bad("thread attribute must be resolved, assignee or due");
+      }
+      return unused(false, false, false, false, true, false, true, false,
+                    false, true, true, false);
+    }
+    case OpKind::kSuggestText:
+      SAMPLAN_RETURN_IF_ERROR(need(op.node, "node"));
+      if (op.name.empty()) return bad("text field name missing");
+      if (op.left.IsNull() != op.right.IsNull()) {
+        return bad("a replaced range needs its first and last character");
+      }
+      if (op.left.IsNull()) {
+        if (op.text.empty()) return bad("an insertion needs text");
+        if (!op.quote.empty()) return bad("an insertion has no quote");
+      } else if (!op.target.IsNull()) {
+        return bad("a replaced range has no insertion point");
+      }
+      return unused(true, false, true, true, true, false, true, true, true,
+                    false, false, false);
+    case OpKind::kSuggestField:
+      SAMPLAN_RETURN_IF_ERROR(need(op.node, "node"));
+      if (op.name.empty()) return bad("field name missing");
+      return unused(true, false, false, false, false, false, true, false,
+                    false, true, true, false);
+    case OpKind::kSuggestCell:
+      SAMPLAN_RETURN_IF_ERROR(need(op.node, "node"));
+      if (op.target.IsNull() && op.column.IsNull()) {
+        return bad("a cell needs a row or a column");
+      }
+      if (op.name.empty()) return bad("table name missing");
+      return unused(true, false, false, false, true, true, true, false, false,
+                    true, true, false);
+    case OpKind::kSuggestNode:
+      SAMPLAN_RETURN_IF_ERROR(need(op.parent, "parent"));
+      if (op.name.empty()) return bad("node kind missing");
+      if (op.text.size() > kMaxTitleBytes) {
+        return bad("title longer than " + std::to_string(kMaxTitleBytes) +
+                   " bytes");
+      }
+      return unused(false, true, true, false, false, false, true, true, false,
+                    false, false, false);
+    case OpKind::kSuggestMove:
+      SAMPLAN_RETURN_IF_ERROR(need(op.node, "node"));
+      SAMPLAN_RETURN_IF_ERROR(need(op.parent, "parent"));
+      SAMPLAN_RETURN_IF_ERROR(need(op.target, "former parent"));
+      return unused(true, true, true, false, true, false, false, false, false,
+                    false, false, false);
+    case OpKind::kSuggestDelete:
+      SAMPLAN_RETURN_IF_ERROR(need(op.node, "node"));
+      SAMPLAN_RETURN_IF_ERROR(need(op.target, "former parent"));
+      return unused(true, false, false, false, true, false, false, false,
+                    false, false, false, false);
+    case OpKind::kAcceptSuggestion:
+      SAMPLAN_RETURN_IF_ERROR(need(op.target, "suggestion"));
+      if (op.value.type != ValueType::kNull &&
+          op.value.type != ValueType::kBool) {
+        return bad("value must be a bool (stale accepted)");
+      }
+      if (op.spans.empty()) return bad("no operations applied it");
+      for (const IdSpan& sp : op.spans) {
+        if (sp.replica != op.id.replica || sp.length == 0 ||
+            sp.counter == 0 || sp.backward ||
+            sp.counter + sp.length > op.id.counter) {
+          return bad("the operations that applied it must be this "
+                     "replica's, before this one");
+        }
+      }
+      return unused(false, false, false, false, true, false, false, false,
+                    false, true, false, true);
+    case OpKind::kRejectSuggestion:
+      SAMPLAN_RETURN_IF_ERROR(need(op.target, "suggestion"));
+      return unused(false, false, false, false, true, false, false, true,
+                    false, false, false, false);
+    case OpKind::kApprove:
+    case OpKind::kRevokeApproval: {
+      SAMPLAN_RETURN_IF_ERROR(need(op.node, "node"));
+      if (op.name.empty()) return bad("municipality missing");
+      ReplicaId prev = 0;
+      for (const IdSpan& sp : op.spans) {
+        if (op.kind == OpKind::kRevokeApproval) break;
+        if (sp.replica <= prev || sp.counter != 1 || sp.length == 0 ||
+            sp.length > (uint64_t{1} << 40) || sp.backward) {
+          return bad("the version approved must list each replica once, "
+                     "in order, as {replica, 1, count}");
+        }
+        prev = sp.replica;
+      }
+      return unused(true, false, false, false, false, false, true, false,
+                    false, false, false, op.kind == OpKind::kApprove);
+    }
+    default:
+      return bad("not a review operation");
+  }
+}
+
+}  // namespace
+
 Status CheckOpShape(const Op& op) {
   // Built only on failure: this runs for every op received.
   auto bad = [&](const std::string& what) {
@@ -180,6 +428,13 @@ Status CheckOpShape(const Op& op) {
     if (d.replica == op.id.replica && d.counter >= op.id.counter) {
       return bad("depends on its own future operation " + d.ToString());
     }
+  }
+  if (IsReviewKind(op.kind)) {
+    if (!utf8::Validate(op.author.user).ok() ||
+        !utf8::Validate(op.author.municipality).ok()) {
+      return bad("author names must be valid UTF-8");
+    }
+    return CheckReviewShape(op, bad);
   }
   if (UsesName(op.kind)) {
     if (op.name.empty()) return bad("name must not be empty");
@@ -260,7 +515,20 @@ void EncodeOpTo(const Op& op, Writer* w) {
     PutIds(w, op.supersedes);
   }
   if (op.kind == OpKind::kInsertText) w->Bytes(op.text);
-  if (op.kind == OpKind::kDeleteText) {
+  if (IsReviewKind(op.kind)) {
+    PutId(w, op.node);
+    PutId(w, op.parent);
+    PutId(w, op.left);
+    PutId(w, op.right);
+    PutId(w, op.target);
+    PutId(w, op.column);
+    w->Bytes(op.name);
+    w->Bytes(op.text);
+    w->Bytes(op.quote);
+    op.value.EncodeTo(w);
+    PutIds(w, op.supersedes);
+  }
+  if (op.kind == OpKind::kDeleteText || IsReviewKind(op.kind)) {
     w->Varint(op.spans.size());
     for (const IdSpan& s : op.spans) {
       w->Varint(s.replica);
@@ -274,7 +542,7 @@ Status DecodeOpFrom(Reader* r, Op* out) {
   Op op;
   uint8_t kind;
   SAMPLAN_RETURN_IF_ERROR(r->U8(&kind, "operation kind"));
-  if (kind < 1 || kind > 9) {
+  if (kind < 1 || kind > kMaxOpKind) {
     return Status::Corruption("unknown operation kind " +
                               std::to_string(kind));
   }
@@ -314,9 +582,22 @@ Status DecodeOpFrom(Reader* r, Op* out) {
   if (op.kind == OpKind::kInsertText) {
     SAMPLAN_RETURN_IF_ERROR(GetString(r, &op.text, "inserted text"));
   }
-  if (op.kind == OpKind::kDeleteText) {
+  if (IsReviewKind(op.kind)) {
+    SAMPLAN_RETURN_IF_ERROR(GetId(r, &op.node, "node"));
+    SAMPLAN_RETURN_IF_ERROR(GetId(r, &op.parent, "parent"));
+    SAMPLAN_RETURN_IF_ERROR(GetId(r, &op.left, "left"));
+    SAMPLAN_RETURN_IF_ERROR(GetId(r, &op.right, "right"));
+    SAMPLAN_RETURN_IF_ERROR(GetId(r, &op.target, "target"));
+    SAMPLAN_RETURN_IF_ERROR(GetId(r, &op.column, "column"));
+    SAMPLAN_RETURN_IF_ERROR(GetString(r, &op.name, "name"));
+    SAMPLAN_RETURN_IF_ERROR(GetString(r, &op.text, "text"));
+    SAMPLAN_RETURN_IF_ERROR(GetString(r, &op.quote, "quote"));
+    SAMPLAN_RETURN_IF_ERROR(FieldValue::DecodeFrom(r, &op.value));
+    SAMPLAN_RETURN_IF_ERROR(GetIds(r, &op.supersedes, "superseded ids"));
+  }
+  if (op.kind == OpKind::kDeleteText || IsReviewKind(op.kind)) {
     uint64_t n;
-    SAMPLAN_RETURN_IF_ERROR(r->Count(&n, 3, "delete spans"));
+    SAMPLAN_RETURN_IF_ERROR(r->Count(&n, 3, "spans"));
     op.spans.resize(n);
     for (IdSpan& s : op.spans) {
       uint64_t len;
@@ -375,6 +656,11 @@ std::string DescribeOp(const Op& op) {
   std::string out = std::string(OpKindName(op.kind)) + " " + op.id.ToString();
   if (UsesNode(op.kind)) out += " node=" + op.node.ToString();
   if (UsesName(op.kind)) out += " name=" + op.name;
+  if (IsReviewKind(op.kind)) {
+    if (!op.target.IsNull()) out += " target=" + op.target.ToString();
+    if (!op.node.IsNull()) out += " node=" + op.node.ToString();
+    if (!op.name.empty()) out += " name=" + op.name;
+  }
   if (op.kind == OpKind::kInsertText) {
     out += " len=" + std::to_string(op.Length());
   }

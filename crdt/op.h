@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "crdt/author.h"
 #include "crdt/codec.h"
 #include "crdt/ids.h"
 #include "crdt/status.h"
@@ -38,18 +39,58 @@ enum class OpKind : uint8_t {
   kDeleteTableLine = 8,  // node, name = table, axis, target = line
   kSetCell = 9,          // node, name = table, target = row, column, value,
                          // supersedes
+  // Review (review.h). None of these changes plan content; accepting a
+  // suggestion is done with the content kinds above plus kAcceptSuggestion.
+  kAddComment = 10,     // parent = thread replied to (null: a new thread,
+                        // anchored by node, name = field/text/table or
+                        // empty, left/right = first/last character of a text
+                        // range, target/column = row/column of a cell),
+                        // text = body, value = mentions, quote
+  kEditComment = 11,    // target = comment, text = new body, value = mentions
+  kDeleteComment = 12,  // target = comment
+  kSetThread = 13,      // target = thread, name = resolved|assignee|due,
+                        // value, supersedes
+  kMarkRead = 14,       // target = thread
+  kSuggestText = 15,    // node, name = text, left/right = first/last
+                        // character replaced (null: an insertion after
+                        // target, null target: at the start), text = new
+                        // text, quote = the text replaced
+  kSuggestField = 16,   // node, name = field, value, supersedes = base
+  kSuggestCell = 17,    // node, name = table, target = row, column, value,
+                        // supersedes = base
+  kSuggestNode = 18,    // parent, left = sibling before it (null: first),
+                        // name = kind, text = title
+  kSuggestMove = 19,    // node, parent, left = sibling before it, target =
+                        // the parent when suggested
+  kSuggestDelete = 20,  // node, target = the parent when suggested
+  kAcceptSuggestion = 21,  // target = suggestion, spans = the ops that
+                           // applied it, value = bool (stale accepted)
+  kRejectSuggestion = 22,  // target = suggestion, text = reason
+  kApprove = 23,           // node, name = municipality, spans = the
+                           // approver's version vector ({r, 1, n} each)
+  kRevokeApproval = 24,    // node, name = municipality
 };
+inline constexpr uint8_t kMaxOpKind = 24;
+
+// Review kinds (comments, suggestions, sign-off, read marks): they change
+// review state only, never the plan tree, fields, texts or tables.
+inline bool IsReviewKind(OpKind k) {
+  return static_cast<uint8_t>(k) >= static_cast<uint8_t>(OpKind::kAddComment);
+}
+inline bool IsSuggestKind(OpKind k) {
+  return k >= OpKind::kSuggestText && k <= OpKind::kSuggestDelete;
+}
 
 // "create_node", "move_node", ... as used in the wire format.
 const char* OpKindName(OpKind kind);
 bool ParseOpKind(std::string_view name, OpKind* kind);
 
-struct Author {
-  std::string user;
-  std::string municipality;
-  int64_t wall_time_ms = 0;
-  friend bool operator==(const Author&, const Author&) = default;
-};
+// Bounds on review ops (CheckOpShape).
+inline constexpr size_t kMaxCommentBytes = 16 * 1024;
+inline constexpr size_t kMaxQuoteBytes = 4 * 1024;
+inline constexpr size_t kMaxTitleBytes = 1024;
+inline constexpr size_t kMaxMentions = 32;
+inline constexpr size_t kMaxPartyBytes = 160;
 
 struct Op {
   OpId id;
@@ -70,6 +111,8 @@ struct Op {
   FieldValue value;
   std::vector<OpId> supersedes;
   std::vector<IdSpan> spans;
+  // The text a comment or suggestion was made on, as its author saw it.
+  std::string quote;
 
   // Counters consumed. REQUIRES: text is valid UTF-8.
   uint64_t Length() const;

@@ -16,7 +16,8 @@ bool Wins(const RegisterEntry& a, const RegisterEntry& b) {
 
 void MultiValueRegister::Apply(OpId id, uint64_t lamport,
                                const FieldValue& value,
-                               const std::vector<OpId>& supersedes) {
+                               const std::vector<OpId>& supersedes,
+                               const Author& author) {
   entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
                                 [&](const RegisterEntry& e) {
                                   return e.id == id ||
@@ -25,7 +26,7 @@ void MultiValueRegister::Apply(OpId id, uint64_t lamport,
                                                    e.id) != supersedes.end();
                                 }),
                  entries_.end());
-  RegisterEntry entry{id, lamport, value};
+  RegisterEntry entry{id, lamport, value, author};
   auto pos = std::lower_bound(entries_.begin(), entries_.end(), entry, Wins);
   entries_.insert(pos, std::move(entry));
 }

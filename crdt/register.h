@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "crdt/author.h"
 #include "crdt/ids.h"
 #include "crdt/value.h"
 
@@ -24,6 +25,7 @@ struct RegisterEntry {
   OpId id;
   uint64_t lamport = 0;
   FieldValue value;
+  Author author;  // who wrote it (listed with conflicts)
   friend bool operator==(const RegisterEntry&, const RegisterEntry&) = default;
 };
 
@@ -32,7 +34,7 @@ class MultiValueRegister {
   // REQUIRES: `id` has not been applied before (the Replica deduplicates
   // operations by version vector before they reach a register).
   void Apply(OpId id, uint64_t lamport, const FieldValue& value,
-             const std::vector<OpId>& supersedes);
+             const std::vector<OpId>& supersedes, const Author& author = {});
   // Entries ordered winner first: descending (lamport, replica, counter).
   const std::vector<RegisterEntry>& entries() const { return entries_; }
   // REQUIRES: !entries().empty()

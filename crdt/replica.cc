@@ -368,6 +368,7 @@ Status Replica::InsertText(OpId node, std::string_view field, size_t pos,
       right == tail->right) {
     tail->text.append(utf8);
     AdvanceLocal(chars->size());
+    NoteNodeEdit(node, OpId{id_, version_.Get(id_)});
     return Status::OK();
   }
   Op op = NewLocalOp(OpKind::kInsertText);
@@ -377,6 +378,7 @@ Status Replica::InsertText(OpId node, std::string_view field, size_t pos,
   op.right = right;
   op.text = std::string(utf8);
   Record(std::move(op));
+  NoteNodeEdit(node, OpId{id_, version_.Get(id_)});
   return Status::OK();
 }
 
@@ -399,6 +401,7 @@ Status Replica::DeleteText(OpId node, std::string_view field, size_t pos,
     SAMPLAN_RETURN_IF_ERROR(text->LocalDelete(pos, length, &spans_scratch_));
     for (const IdSpan& s : spans_scratch_) AppendSpan(&tail->spans, s);
     AdvanceLocal(length);
+    NoteNodeEdit(node, OpId{id_, version_.Get(id_)});
     return Status::OK();
   }
   Op op = NewLocalOp(OpKind::kDeleteText);
@@ -406,6 +409,7 @@ Status Replica::DeleteText(OpId node, std::string_view field, size_t pos,
   op.node = node;
   op.name = std::string(field);
   Record(std::move(op));
+  NoteNodeEdit(node, OpId{id_, version_.Get(id_)});
   return Status::OK();
 }
 
@@ -554,7 +558,10 @@ Status Replica::Validate(const Op& op) const {
       SAMPLAN_RETURN_IF_ERROR(table->ValidateCell(op.target, op.column));
       return CheckSupersedes(op);
     }
+    default:
+      break;
   }
+  if (IsReviewKind(op.kind)) return ValidateReview(op);
   return Status::InvalidArgument("unknown operation kind");
 }
 
@@ -571,29 +578,39 @@ void Replica::Integrate(const Op& op) {
     }
     case OpKind::kSetField:
       fields_[FieldKey{op.node, op.name}].Apply(op.id, op.lamport, op.value,
-                                                op.supersedes);
+                                                op.supersedes, op.author);
+      NoteNodeEdit(op.node, op.id);
       break;
     case OpKind::kInsertText: {
       Result<std::u32string> chars = utf8::Decode(op.text);
       MutableText(op.node, op.name)
           ->Integrate(op.id, op.left, op.right, *chars);
+      NoteNodeEdit(op.node, op.LastId());
       break;
     }
     case OpKind::kDeleteText: {
       TextSequence* text = MutableText(op.node, op.name);
       for (const IdSpan& span : op.spans) text->Delete(span);
+      NoteNodeEdit(op.node, op.LastId());
       break;
     }
     case OpKind::kInsertTableLine:
       tables_[FieldKey{op.node, op.name}].InsertLine(op.axis, op.id, op.left,
                                                      op.right);
+      NoteNodeEdit(op.node, op.id);
       break;
     case OpKind::kDeleteTableLine:
       tables_[FieldKey{op.node, op.name}].DeleteLine(op.axis, op.target);
+      NoteNodeEdit(op.node, op.id);
       break;
     case OpKind::kSetCell:
-      tables_[FieldKey{op.node, op.name}].SetCell(
-          op.target, op.column, op.id, op.lamport, op.value, op.supersedes);
+      tables_[FieldKey{op.node, op.name}].SetCell(op.target, op.column, op.id,
+                                                  op.lamport, op.value,
+                                                  op.supersedes, op.author);
+      NoteNodeEdit(op.node, op.id);
+      break;
+    default:
+      review_.Integrate(op);
       break;
   }
 }

@@ -38,6 +38,7 @@
 #include "crdt/move_tree.h"
 #include "crdt/op.h"
 #include "crdt/register.h"
+#include "crdt/review.h"
 #include "crdt/schema.h"
 #include "crdt/status.h"
 #include "crdt/table.h"
@@ -171,6 +172,110 @@ class Replica {
                               Anchor::Side side) const;
   Result<AnchorPosition> Resolve(const Anchor& anchor) const;
 
+  // ---- Review (review.h, docs/crdt.md "Review"). Local review edits
+  // validate, apply and log one op each, like the edits above, and change
+  // no plan content; AcceptSuggestion applies the suggested change as
+  // ordinary edits followed by the accept op that names them.
+
+  // Where a new thread hangs: the node itself (field empty), a field, a
+  // text range [from, to) in code points (to > from), or a table cell.
+  struct ThreadAnchorSpec {
+    OpId node;
+    std::string field;
+    size_t from = 0;
+    size_t to = 0;
+    OpId row;
+    OpId column;
+    static ThreadAnchorSpec OnNode(OpId node) {
+      ThreadAnchorSpec a;
+      a.node = node;
+      return a;
+    }
+    static ThreadAnchorSpec OnField(OpId node, std::string field) {
+      ThreadAnchorSpec a = OnNode(node);
+      a.field = std::move(field);
+      return a;
+    }
+    static ThreadAnchorSpec OnText(OpId node, std::string field, size_t from,
+                                   size_t to) {
+      ThreadAnchorSpec a = OnField(node, std::move(field));
+      a.from = from;
+      a.to = to;
+      return a;
+    }
+    static ThreadAnchorSpec OnCell(OpId node, std::string table, OpId row,
+                                   OpId column) {
+      ThreadAnchorSpec a = OnField(node, std::move(table));
+      a.row = row;
+      a.column = column;
+      return a;
+    }
+  };
+  Result<OpId> AddThread(const ThreadAnchorSpec& anchor, std::string_view body,
+                         const std::vector<std::string>& mentions = {});
+  Result<OpId> Reply(OpId thread, std::string_view body,
+                     const std::vector<std::string>& mentions = {});
+  // Only the comment's author may edit or delete it.
+  Status EditComment(OpId comment, std::string_view body,
+                     const std::vector<std::string>& mentions = {});
+  Status DeleteComment(OpId comment);
+  // attribute: "resolved" (bool), "assignee" (null or "user:<name>" /
+  // "municipality:<name>"), "due" (null or a date).
+  Status SetThread(OpId thread, std::string_view attribute,
+                   const FieldValue& value);
+  Status MarkRead(OpId thread);
+
+  // Suggestions: proposals that change nothing until accepted.
+  // Replaces [pos, pos + length) of a text with `text` (length 0: inserts).
+  Result<OpId> SuggestText(OpId node, std::string_view field, size_t pos,
+                           size_t length, std::string_view text);
+  Result<OpId> SuggestField(OpId node, std::string_view field,
+                            const FieldValue& value);
+  Result<OpId> SuggestCell(OpId node, std::string_view table, OpId row,
+                           OpId column, const FieldValue& value);
+  Result<OpId> SuggestNode(OpId parent, size_t index, std::string_view kind,
+                           std::string_view title);
+  Result<OpId> SuggestMove(OpId node, OpId new_parent, size_t index);
+  Result<OpId> SuggestDelete(OpId node);
+  // Applies an open suggestion as edits, then logs the accept op naming
+  // them. A stale suggestion (CheckSuggestion) is refused unless
+  // `accept_stale`. FailedPrecondition when it is decided already, stale,
+  // or there is nothing left to change.
+  Status AcceptSuggestion(OpId suggestion, bool accept_stale = false);
+  Status RejectSuggestion(OpId suggestion, std::string_view reason);
+  Status Approve(OpId node, std::string_view municipality);
+  Status RevokeApproval(OpId node, std::string_view municipality);
+
+  const ReviewState& review() const { return review_; }
+
+  // Where a thread's anchor is now. A text range is orphaned once every
+  // character it covered when made is deleted (characters inserted later
+  // inside it do not revive it); a cell anchor once its row or column is
+  // deleted.
+  struct ThreadPlace {
+    bool node_deleted = false;
+    bool orphaned = false;
+    size_t from = 0;  // text range, code points, when not orphaned
+    size_t to = 0;
+  };
+  ThreadPlace LocateThread(const Thread& thread) const;
+
+  // Whether an open suggestion still applies to what it was made on, and
+  // if not, what changed (human-readable) and the target's current value
+  // (text, field or cell; null otherwise).
+  struct SuggestionCheck {
+    bool stale = false;
+    std::string change;
+    FieldValue now;
+  };
+  SuggestionCheck CheckSuggestion(const Suggestion& suggestion) const;
+
+  // An approval is outdated when the plan inside its node's subtree (the
+  // node, its fields, texts, tables and children, moves in or out) was
+  // changed by an op the approver had not seen. `*edit` receives the first
+  // such op found.
+  bool ApprovalOutdated(const Approval& approval, OpId* edit = nullptr) const;
+
   // ---- Snapshots: the whole state plus what is needed to keep syncing
   // (version vector, frontier, Lamport clocks, tree log, pending ops).
   // Deterministic: equal replicas give equal bytes.
@@ -206,6 +311,20 @@ class Replica {
   };
 
   Status Validate(const Op& op) const;
+  Status ValidateReview(const Op& op) const;
+  // Content edits of one node, for ApprovalOutdated: the highest counter
+  // per replica of the field, text and table ops on it (tree ops are read
+  // from the tree log).
+  void NoteNodeEdit(OpId node, OpId last_unit);
+  // Index for a new child of `parent` placed after sibling `left` (null:
+  // first; a sibling no longer there: last), not counting `moving`.
+  size_t IndexAfter(OpId parent, OpId left, OpId moving) const;
+  // The visible range [from, to) between a text's first and last
+  // characters (to <= from: nothing visible), or nullopt if unknown.
+  bool VisibleRange(OpId node, const std::string& field, OpId first,
+                    OpId last, size_t* from, size_t* to) const;
+  Status CheckEditableForReview(OpId node) const;
+  Result<OpId> CommitReview(Op op);
   // The first id `op` names that this replica does not know, or kNullId.
   // Dependencies count, and so does every id in the body.
   OpId FirstUnknownReference(const Op& op) const;
@@ -267,6 +386,10 @@ class Replica {
     TextSequence* text = nullptr;
   } edit_cache_;
   std::vector<IdSpan> spans_scratch_;
+  ReviewState review_;
+  std::unordered_map<OpId, std::vector<std::pair<ReplicaId, uint64_t>>,
+                     OpIdHash>
+      node_edits_;
 };
 
 }  // namespace samplan

@@ -1,9 +1,14 @@
 // Replica snapshots and the canonical dump.
 //
-// Snapshot layout ("SPS", format version 1), all integers varints:
+// Snapshot layout ("SPS", format version 2), all integers varints:
 //   schema | replica table (distinct replica ids; later ids are indexes
 //   into it) | version vector | frontier | max lamport | lamport runs |
-//   tree log | fields | texts | tables | pending ops
+//   tree log | fields | texts | tables | pending ops | review ops |
+//   node edits
+// Version 2 added the author of each register entry, the review ops (in
+// (lamport, id) order; integrating them in that order rebuilds the review
+// state) and the per-node edit versions (Replica::ApprovalOutdated).
+// Version 1 snapshots still load: no authors, no review.
 // Maps are written in sorted key order and text runs are merged maximally
 // first, so equal replicas give equal bytes whatever their edit history.
 // Text runs store ids and origins relative to the previous run; visible
@@ -23,7 +28,7 @@ namespace samplan {
 namespace {
 
 constexpr char kSnapshotMagic[] = "SPS";
-constexpr uint8_t kSnapshotVersion = 1;
+constexpr uint8_t kSnapshotVersion = 2;
 constexpr char32_t kDeletedPlaceholder = 0xFFFD;
 
 // Text runs merged maximally: the canonical form of a text's structure.
@@ -171,6 +176,9 @@ std::string Replica::EncodeSnapshot() const {
       PutId(&w, replicas, e.id);
       w.Varint(e.lamport);
       e.value.EncodeTo(&w);
+      w.Bytes(e.author.user);
+      w.Bytes(e.author.municipality);
+      w.SignedVarint(e.author.wall_time_ms);
     }
   };
   const auto fields = SortedEntries(fields_);
@@ -251,6 +259,22 @@ std::string Replica::EncodeSnapshot() const {
   }
   w.Varint(pending_.size());
   for (const Op& op : pending_) EncodeOpTo(op, &w);
+  w.Varint(review_.ops().size());
+  for (const auto& [key, op] : review_.ops()) EncodeOpTo(op, &w);
+  std::vector<OpId> edited;
+  edited.reserve(node_edits_.size());
+  for (const auto& [node, edits] : node_edits_) edited.push_back(node);
+  std::sort(edited.begin(), edited.end());
+  w.Varint(edited.size());
+  for (const OpId& node : edited) {
+    PutId(&w, replicas, node);
+    const auto& edits = node_edits_.at(node);
+    w.Varint(edits.size());
+    for (const auto& [r, counter] : edits) {
+      w.Varint(replicas.Index(r));
+      w.Varint(counter);
+    }
+  }
   return out;
 }
 
@@ -265,7 +289,7 @@ Result<std::unique_ptr<Replica>> Replica::DecodeSnapshot(std::string_view bytes,
   }
   uint8_t version;
   SAMPLAN_RETURN_IF_ERROR(r.U8(&version, "snapshot format version"));
-  if (version != kSnapshotVersion) {
+  if (version != kSnapshotVersion && version != 1) {
     return Status::Corruption("unsupported snapshot format version " +
                               std::to_string(version));
   }
@@ -360,13 +384,22 @@ Result<std::unique_ptr<Replica>> Replica::DecodeSnapshot(std::string_view bytes,
       SAMPLAN_RETURN_IF_ERROR(ir.Id(&e.id, "register entry"));
       SAMPLAN_RETURN_IF_ERROR(r.Varint(&e.lamport, "register lamport"));
       SAMPLAN_RETURN_IF_ERROR(FieldValue::DecodeFrom(&r, &e.value));
+      if (version >= 2) {
+        std::string_view user, municipality;
+        SAMPLAN_RETURN_IF_ERROR(r.Bytes(&user, "register author"));
+        SAMPLAN_RETURN_IF_ERROR(r.Bytes(&municipality, "register author"));
+        SAMPLAN_RETURN_IF_ERROR(
+            r.SignedVarint(&e.author.wall_time_ms, "register author time"));
+        e.author.user.assign(user);
+        e.author.municipality.assign(municipality);
+      }
       SAMPLAN_RETURN_IF_ERROR(known(e.id, "register write"));
       Status s = check(e.value);
       if (!s.ok()) return Status::Corruption(s.message());
       for (const RegisterEntry& other : reg->entries()) {
         if (other.id == e.id) return Status::Corruption("repeated write id");
       }
-      reg->Apply(e.id, e.lamport, e.value, {});
+      reg->Apply(e.id, e.lamport, e.value, {}, e.author);
     }
     return Status::OK();
   };
@@ -522,7 +555,8 @@ Result<std::unique_ptr<Replica>> Replica::DecodeSnapshot(std::string_view bytes,
       SAMPLAN_RETURN_IF_ERROR(get_register(
           &reg, [](const FieldValue&) { return Status::OK(); }));
       for (auto it = reg.entries().rbegin(); it != reg.entries().rend(); ++it) {
-        table.SetCell(row, column, it->id, it->lamport, it->value, {});
+        table.SetCell(row, column, it->id, it->lamport, it->value, {},
+                      it->author);
       }
     }
   }
@@ -531,6 +565,50 @@ Result<std::unique_ptr<Replica>> Replica::DecodeSnapshot(std::string_view bytes,
     Op op;
     SAMPLAN_RETURN_IF_ERROR(DecodeOpFrom(&r, &op));
     rep.pending_.push_back(std::move(op));
+  }
+  if (version >= 2) {
+    SAMPLAN_RETURN_IF_ERROR(r.Count(&n, 8, "review operations"));
+    for (uint64_t i = 0; i < n; ++i) {
+      Op op;
+      SAMPLAN_RETURN_IF_ERROR(DecodeOpFrom(&r, &op));
+      if (!IsReviewKind(op.kind)) {
+        return Status::Corruption("review section holds a " +
+                                  std::string(OpKindName(op.kind)));
+      }
+      SAMPLAN_RETURN_IF_ERROR(known(op.id, "review operation"));
+      if (!rep.review_.ops().empty() &&
+          rep.review_.ops().rbegin()->first >=
+              std::make_pair(op.lamport, op.id)) {
+        return Status::Corruption("review operations out of order");
+      }
+      // Targets must exist when ops are integrated in this order (each op
+      // is causally after what it names, so after it in Lamport order).
+      Status s = rep.ValidateReview(op);
+      if (!s.ok()) {
+        return Status::Corruption("review operation " + op.id.ToString() +
+                                  ": " + s.message());
+      }
+      rep.review_.Integrate(op);
+    }
+    SAMPLAN_RETURN_IF_ERROR(r.Count(&n, 3, "node edits"));
+    for (uint64_t i = 0; i < n; ++i) {
+      OpId node;
+      SAMPLAN_RETURN_IF_ERROR(ir.Id(&node, "edited node"));
+      uint64_t count;
+      SAMPLAN_RETURN_IF_ERROR(r.Count(&count, 2, "node edit versions"));
+      auto& edits = rep.node_edits_[node];
+      for (uint64_t k = 0; k < count; ++k) {
+        ReplicaId rid;
+        uint64_t counter;
+        SAMPLAN_RETURN_IF_ERROR(ir.Replica(&rid, "node edit replica"));
+        SAMPLAN_RETURN_IF_ERROR(r.Varint(&counter, "node edit counter"));
+        SAMPLAN_RETURN_IF_ERROR(known(OpId{rid, counter}, "node edit"));
+        if (!edits.empty() && edits.back().first >= rid) {
+          return Status::Corruption("node edit versions out of order");
+        }
+        edits.emplace_back(rid, counter);
+      }
+    }
   }
   if (!r.AtEnd()) return Status::Corruption("trailing bytes after snapshot");
   // Everything above was validated as it was read (ids within the version,
@@ -599,6 +677,18 @@ std::string Replica::CanonicalDump() const {
   };
   dump(kRootNode, 0);
   dump(kTrashNode, 0);
+  out += "review";
+  for (const auto& [key, op] : review_.ops()) out += " " + DescribeOp(op);
+  out += "\nnode edits";
+  std::map<OpId, std::vector<std::pair<ReplicaId, uint64_t>>> edits(
+      node_edits_.begin(), node_edits_.end());
+  for (const auto& [node, list] : edits) {
+    out += " " + node.ToString() + ":";
+    for (const auto& [r, c] : list) {
+      out += std::to_string(r) + "@" + std::to_string(c) + ",";
+    }
+  }
+  out += "\n";
   return out;
 }
 

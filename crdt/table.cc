@@ -84,8 +84,9 @@ Status Table::ValidateCell(OpId row, OpId column) const {
 
 void Table::SetCell(OpId row, OpId column, OpId id, uint64_t lamport,
                     const FieldValue& value,
-                    const std::vector<OpId>& supersedes) {
-  cells_[{row, column}].Apply(id, lamport, value, supersedes);
+                    const std::vector<OpId>& supersedes,
+                    const Author& author) {
+  cells_[{row, column}].Apply(id, lamport, value, supersedes, author);
 }
 
 std::vector<OpId> Table::VisibleLines(TableAxis axis) const {

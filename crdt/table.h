@@ -37,7 +37,8 @@ class Table {
   Status ValidateCell(OpId row, OpId column) const;
   // REQUIRES: ValidateCell(row, column).ok(); id not applied before.
   void SetCell(OpId row, OpId column, OpId id, uint64_t lamport,
-               const FieldValue& value, const std::vector<OpId>& supersedes);
+               const FieldValue& value, const std::vector<OpId>& supersedes,
+               const Author& author = {});
 
   // Snapshot loading: appends a line in list order (IdList::AppendLoaded).
   Status AppendLoadedLine(TableAxis axis, const IdList::Element& line);

@@ -341,7 +341,7 @@ export async function until(fn, what, timeout = T.sync, every = 100) {
     } catch (e) {
       last = e;
     }
-    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last?.message ?? JSON.stringify(last)})`);
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${typeof what === 'function' ? what() : what} (last: ${last?.message ?? JSON.stringify(last)})`);
     await new Promise((r) => setTimeout(r, every));
   }
 }

@@ -191,7 +191,9 @@ describe('offline and permissions', { timeout: T.test * 2 }, () => {
     await tab2.keyboard.type('Fane 2: ', { delay: 10 });
     const want = `Fane 2: ${original} (fane 1)`;
     for (const p of [tab1, tab2]) await waitOnline(p, { settled: true });
-    await until(async () => title(await serverState(fx.base), key) === want || null, 'the server to have both tabs\' edits');
+    let seen;
+    await until(async () => (seen = title(await serverState(fx.base), key)) === want || null,
+      () => `the server to have both tabs' edits: want ${JSON.stringify(want)}, server has ${JSON.stringify(seen)}`);
     const server = await serverState(fx.base);
     for (const p of [tab1, tab2]) {
       await until(async () => {
