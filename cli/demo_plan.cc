@@ -1,6 +1,9 @@
 #include "cli/demo_plan.h"
 
+#include <string_view>
 #include <vector>
+
+#include "crdt/utf8.h"
 
 namespace samplan {
 namespace {
@@ -217,6 +220,130 @@ Status BuildDemoPlan(Replica* r) {
       FieldValue::String("https://www.mnu-as.no/app/uploads/2023/08/"
                          "Strategisk-naeringsplan-for-Mosseregionen-revidert-"
                          "2023-datert-09.08.2023.pdf")));
+  return Status::OK();
+}
+
+namespace {
+
+// Code point position of `needle` in a text field; npos when absent.
+size_t FindInText(const Replica& r, OpId node, const char* field,
+                  std::string_view needle) {
+  Result<std::string> text = r.Text(node, field);
+  if (!text.ok()) return std::string::npos;
+  const size_t byte = text->find(needle);
+  if (byte == std::string::npos) return byte;
+  return utf8::CountCodePoints(std::string_view(*text).substr(0, byte));
+}
+
+}  // namespace
+
+Status BuildDemoReview(Replica* r, int64_t now_ms) {
+  const Author per{"per", "", now_ms};
+  const Author anne{"anne", "Moss", now_ms};
+  const Author ola{"ola", "Vestby", now_ms};
+  const Author siri{"siri", "Råde", now_ms};
+  const std::vector<OpId> top = r->Children(kRootNode);
+  if (top.size() < 5) return Status::FailedPrecondition("not the demo plan");
+  const OpId goal1 = top[0], goal2 = top[1], goal3 = top[2];
+  const OpId tax = top[3];
+  const std::vector<OpId> g1 = r->Children(goal1);
+  const std::vector<OpId> g2 = r->Children(goal2);
+  const std::vector<OpId> g3 = r->Children(goal3);
+  const OpId g1_moss = g1[4], g1_vestby = g1[5];
+  const OpId g2_moss = g2[4], g2_vestby = g2[5];
+  using Spec = Replica::ThreadAnchorSpec;
+  auto range = [&](OpId node, const char* field,
+                   std::string_view words) -> Result<Spec> {
+    const size_t at = FindInText(*r, node, field, words);
+    if (at == std::string::npos) {
+      return Status::NotFound("demo text lacks '" + std::string(words) + "'");
+    }
+    return Spec::OnText(node, field, at, at + utf8::CountCodePoints(words));
+  };
+
+  // A thread on a text range, assigned to Moss with a due date, answered.
+  r->SetAuthor(per);
+  Result<Spec> offensive = range(goal1, "title", "offensiv tilrettelegger");
+  if (!offensive.ok()) return offensive.status();
+  SAMPLAN_TRY_ASSIGN(
+      t1, r->AddThread(*offensive,
+                       "Hva betyr «offensiv tilrettelegger» i praksis? Kan vi "
+                       "tallfeste målet, for eksempel med saksbehandlingstid?",
+                       {"municipality:Moss"}));
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SetThread(t1, "assignee", FieldValue::String("municipality:Moss")));
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SetThread(t1, "due", FieldValue::Date("2026-03-15")));
+  r->SetAuthor(anne);
+  SAMPLAN_RETURN_IF_ERROR(
+      r->Reply(t1,
+               "Enig. Moss tar det opp på arbeidsmøtet i mars. Vestby bør se "
+               "på måltallet sammen med oss.",
+               {"municipality:Vestby"})
+          .status());
+
+  // A thread on a table cell, answered and resolved.
+  r->SetAuthor(siri);
+  const Table* values = r->TableOf(tax, "values");
+  if (values == nullptr) return Status::FailedPrecondition("no table");
+  const std::vector<OpId> rows = values->VisibleLines(TableAxis::kRow);
+  const std::vector<OpId> cols = values->VisibleLines(TableAxis::kColumn);
+  SAMPLAN_TRY_ASSIGN(
+      t2, r->AddThread(Spec::OnCell(tax, "values", rows[2], cols[2]),
+                       "Tallet for Råde bør kontrolleres mot KS sine endelige "
+                       "tall for 2024."));
+  r->SetAuthor(ola);
+  SAMPLAN_RETURN_IF_ERROR(
+      r->Reply(t2, "Kontrollert: stemmer med KS, desember 2024.",
+               {"user:siri"})
+          .status());
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SetThread(t2, "resolved", FieldValue::Bool(true)));
+
+  // A thread on a measure, assigned to a person.
+  r->SetAuthor(per);
+  SAMPLAN_TRY_ASSIGN(
+      t3, r->AddThread(Spec::OnNode(g2_vestby),
+                       "Hvem har ansvaret for festivalen i 2026? Budsjettet "
+                       "mangler i planen.",
+                       {"user:ola"}));
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SetThread(t3, "assignee", FieldValue::String("user:ola")));
+  // A thread on a field.
+  SAMPLAN_RETURN_IF_ERROR(
+      r->AddThread(Spec::OnField(g1_vestby, "status"),
+                   "Står arenaen fortsatt som pågående? Første møte var i "
+                   "oktober.")
+          .status());
+
+  // Suggestions: a text replacement (open), a new measure (open), a
+  // status change (accepted by Moss), a deletion (rejected with a reason).
+  Result<Spec> unge = range(goal3, "body", "unge uføre");
+  if (!unge.ok()) return unge.status();
+  SAMPLAN_RETURN_IF_ERROR(r->SuggestText(goal3, "body", unge->from,
+                                         unge->to - unge->from,
+                                         "unge utenfor arbeid og utdanning")
+                              .status());
+  SAMPLAN_TRY_ASSIGN(status_change,
+                     r->SuggestField(g2_moss, "status",
+                                     FieldValue::String("in progress")));
+  SAMPLAN_TRY_ASSIGN(drop, r->SuggestDelete(g1[1]));
+  r->SetAuthor(siri);
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SuggestNode(goal3, g3.size(), "measure",
+                     "Felles digital næringsportal for Mosseregionen.")
+          .status());
+
+  // Sign-off: Moss and Vestby approve measures they own; Moss then accepts
+  // a change inside one of them, which marks that approval outdated.
+  r->SetAuthor(anne);
+  SAMPLAN_RETURN_IF_ERROR(r->Approve(g1_moss, "Moss"));
+  SAMPLAN_RETURN_IF_ERROR(r->Approve(g2_moss, "Moss"));
+  SAMPLAN_RETURN_IF_ERROR(r->AcceptSuggestion(status_change));
+  SAMPLAN_RETURN_IF_ERROR(r->RejectSuggestion(
+      drop, "Delmålet er vedtatt i strategisk næringsplan og beholdes."));
+  r->SetAuthor(ola);
+  SAMPLAN_RETURN_IF_ERROR(r->Approve(g2_vestby, "Vestby"));
   return Status::OK();
 }
 

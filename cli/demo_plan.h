@@ -20,6 +20,15 @@ namespace samplan {
 // footnotes with sources). REQUIRES: `replica` holds an empty plan.
 Status BuildDemoPlan(Replica* replica);
 
+// Adds review at work to a plan built by BuildDemoPlan, in Norwegian: open
+// and resolved comment threads on a text range, a node, a field and a table
+// cell (replies, mentions, an assignment with a due date), open, accepted
+// and rejected suggestions, and approvals by the owning municipalities, one
+// of them outdated by a later change. Each op is authored by the demo
+// account that would make it (per, anne, ola, siri), at `now_ms`.
+// REQUIRES: `replica` holds exactly what BuildDemoPlan made.
+Status BuildDemoReview(Replica* replica, int64_t now_ms);
+
 // A readable outline of a plan: numbered nodes with their titles, fields
 // (conflicts shown) and tables.
 std::string RenderOutline(const Replica& replica);

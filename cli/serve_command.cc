@@ -60,10 +60,14 @@ Status CreateDemoPlan(PlanStore* store) {
   Replica builder(kDemoBuilderReplica);
   builder.SetAuthor(Author{"samplan", "", NowMs()});
   SAMPLAN_RETURN_IF_ERROR(BuildDemoPlan(&builder));
+  SAMPLAN_RETURN_IF_ERROR(BuildDemoReview(&builder, NowMs()));
   SAMPLAN_RETURN_IF_ERROR(store->CreatePlan(
       kDemoPlan, "Mosseregionen: felles handlingsplan for næringsutvikling 2026"));
   std::vector<Op> ops(builder.log().begin(), builder.log().end());
-  return store->Append(kDemoPlan, ops, AppendContext{"samplan", "", 0}, nullptr);
+  // The review ops carry the demo accounts that made them.
+  AppendContext context{"samplan", "", 0};
+  context.op_authors = true;
+  return store->Append(kDemoPlan, ops, context, nullptr);
 }
 
 // The repository folder holding the build folder of this executable

@@ -216,6 +216,29 @@ std::string Target(const Op& op) {
       return op.node.ToString() + " to " + op.parent.ToString();
     case OpKind::kDeleteNode:
       return op.node.ToString();
+    case OpKind::kAddComment:
+      if (!op.parent.IsNull()) return "reply to " + op.parent.ToString();
+      return "on " + op.node.ToString() +
+             (op.name.empty() ? "" : " " + op.name);
+    case OpKind::kEditComment:
+    case OpKind::kDeleteComment:
+      return "comment " + op.target.ToString();
+    case OpKind::kSetThread:
+      return "thread " + op.target.ToString() + " " + op.name;
+    case OpKind::kMarkRead:
+      return "thread " + op.target.ToString();
+    case OpKind::kSuggestNode:
+      return "under " + op.parent.ToString() + " (" + op.name + ")";
+    case OpKind::kSuggestMove:
+      return op.node.ToString() + " to " + op.parent.ToString();
+    case OpKind::kSuggestDelete:
+      return op.node.ToString();
+    case OpKind::kAcceptSuggestion:
+    case OpKind::kRejectSuggestion:
+      return "suggestion " + op.target.ToString();
+    case OpKind::kApprove:
+    case OpKind::kRevokeApproval:
+      return op.node.ToString() + " for " + op.name;
     default:
       return op.node.ToString() + " " + op.name;
   }

@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <string>
 
 #include "protocol/json_codec.h"
 #include "protocol/messages.h"
+#include "server/permissions.h"
 
 namespace samplan {
 namespace {
@@ -62,6 +64,64 @@ TEST(DemoPlanTest, BuildsTheMosseregionenPlan) {
   const std::string outline = RenderOutline(r);
   EXPECT_NE(outline.find("2.1 subgoal: Byen og tettsteder"), std::string::npos)
       << outline;
+}
+
+// A new user sees review at work at once: threads (one resolved, one on a
+// text range, one assigned with a due date), suggestions in every state and
+// approvals, one of them outdated; every op is one its author's demo role
+// may make.
+TEST(DemoPlanTest, CarriesReviewAtWork) {
+  Replica r(2);
+  r.SetAuthor(Author{"samplan", "", 1234});
+  ASSERT_TRUE(BuildDemoPlan(&r).ok());
+  Status built = BuildDemoReview(&r, 1764090000000);
+  ASSERT_TRUE(built.ok()) << built.ToString();
+  const ReviewState& review = r.review();
+  ASSERT_EQ(review.threads().size(), 4u);
+  int resolved = 0, ranges = 0, assigned_due = 0;
+  for (const auto& [id, t] : review.threads()) {
+    resolved += t.IsResolved();
+    if (t.anchor == AnchorKind::kText) {
+      ++ranges;
+      EXPECT_EQ(t.quote, "offensiv tilrettelegger");
+      EXPECT_FALSE(r.LocateThread(t).orphaned);
+    }
+    if (!t.assignee.empty() && !t.due.empty()) ++assigned_due;
+  }
+  EXPECT_EQ(resolved, 1);
+  EXPECT_EQ(ranges, 1);
+  EXPECT_EQ(assigned_due, 1);
+  std::map<SuggestionStatus, int> states;
+  for (const auto& [id, s] : review.suggestions()) {
+    ++states[s.status];
+    if (s.status == SuggestionStatus::kAccepted) {
+      EXPECT_EQ(s.decided_by.user, "anne");
+      EXPECT_EQ(s.op.author.user, "per");
+    }
+    if (s.status == SuggestionStatus::kOpen) {
+      EXPECT_FALSE(r.CheckSuggestion(s).stale) << id.ToString();
+    }
+  }
+  EXPECT_EQ(states[SuggestionStatus::kOpen], 2);
+  EXPECT_EQ(states[SuggestionStatus::kAccepted], 1);
+  EXPECT_EQ(states[SuggestionStatus::kRejected], 1);
+  int outdated = 0;
+  for (const auto& [key, a] : review.approvals()) outdated += r.ApprovalOutdated(a);
+  EXPECT_EQ(review.approvals().size(), 3u);
+  EXPECT_EQ(outdated, 1);
+  // Replayed op by op, each passes the server's rules for its author.
+  const std::map<std::string, std::pair<Role, std::string>> accounts = {
+      {"samplan", {Role::kAdmin, ""}},     {"per", {Role::kReviewer, ""}},
+      {"anne", {Role::kEditor, "Moss"}},   {"ola", {Role::kEditor, "Vestby"}},
+      {"siri", {Role::kEditor, "Råde"}}};
+  Replica replay(3);
+  for (const Op& op : r.log()) {
+    const auto& [role, municipality] = accounts.at(op.author.user);
+    Status allowed = CheckOpPermission(replay, op, role, municipality);
+    ASSERT_TRUE(allowed.ok()) << DescribeOp(op) << ": " << allowed.ToString();
+    ASSERT_TRUE(replay.Apply(op).ok());
+  }
+  EXPECT_EQ(replay.CanonicalDump(), r.CanonicalDump());
 }
 
 TEST(DemoPlanTest, DemoCommandConverges) {
