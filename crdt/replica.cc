@@ -124,6 +124,7 @@ Result<FieldRead> Replica::Field(OpId node, std::string_view field) const {
   const auto& entries = it->second.entries();
   read.value = entries.front().value;
   read.winner = entries.front().id;
+  read.author = entries.front().author;
   read.conflicts.assign(entries.begin() + 1, entries.end());
   return read;
 }
@@ -810,7 +811,8 @@ Status Replica::CheckRemoteOp(const Op& op, uint64_t max_lamport) const {
     for (const IdSpan& span : spans) {
       SAMPLAN_RETURN_IF_ERROR(
           after(OpId{span.replica, span.counter + span.length - 1},
-                "deleted character"));
+                op.kind == OpKind::kDeleteText ? "deleted character"
+                                               : "named operation"));
     }
     std::sort(spans.begin(), spans.end(),
               [](const IdSpan& a, const IdSpan& b) {

@@ -52,6 +52,7 @@ namespace samplan {
 struct FieldRead {
   FieldValue value;                    // null when never set
   OpId winner;                         // kNullId when never set
+  Author author;                       // who wrote the winning value
   std::vector<RegisterEntry> conflicts;  // concurrent losers, best first
 };
 

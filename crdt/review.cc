@@ -67,8 +67,13 @@ void ReviewState::Integrate(const Op& op) {
             const uint64_t l = comments_.at(listed).lamport;
             return std::tie(l, listed) < std::tie(c.lamport, added);
           });
+      const size_t index = static_cast<size_t>(at - list.begin());
       list.insert(at, c.id);
-      comments_.emplace(c.id, std::move(c));
+      const OpId id = c.id;
+      // std::map nodes never move: the pointer stays valid.
+      const Comment* stored = &comments_.emplace(id, std::move(c)).first->second;
+      auto& refs = thread->second.comment_refs;
+      refs.insert(refs.begin() + static_cast<std::ptrdiff_t>(index), stored);
       return;
     }
     case OpKind::kEditComment: {
@@ -102,7 +107,7 @@ void ReviewState::Integrate(const Op& op) {
       MultiValueRegister* reg = op.name == "resolved"   ? &t.resolved
                                 : op.name == "assignee" ? &t.assignee
                                                         : &t.due;
-      reg->Apply(op.id, op.lamport, op.value, op.supersedes);
+      reg->Apply(op.id, op.lamport, op.value, op.supersedes, op.author);
       return;
     }
     case OpKind::kMarkRead: {

@@ -60,6 +60,8 @@ struct Thread {
   OpId column;
   std::string quote;
   std::vector<OpId> comments;  // the first one included, by (lamport, id)
+  // The same comments, for views that scan them (no map lookup each).
+  std::vector<const Comment*> comment_refs;
   MultiValueRegister resolved;
   MultiValueRegister assignee;
   MultiValueRegister due;
