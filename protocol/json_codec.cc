@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace samplan::protocol {
 namespace {
@@ -82,11 +83,19 @@ Status IdListFromJson(const Json& obj, std::string_view key,
 // an op (e.g. a stray "parent" naming an unknown id) that no log replay
 // sees. The parse_message fuzzer checks the two stay in step.
 struct KindMembers {
-  bool node, parent, origins, name, value, axis, target, column, text, spans;
+  bool node, parent, origins, name, value, axis, target, column, text, spans,
+      quote;
 };
 
 KindMembers MembersOf(OpKind k) {
   KindMembers m{};
+  if (IsReviewKind(k)) {
+    // Review kinds store every body member (crdt/op.cc): each is optional
+    // and CheckOpShape refuses those the kind must leave empty.
+    m.node = m.parent = m.origins = m.name = m.value = m.target = m.column =
+        m.text = m.spans = m.quote = true;
+    return m;
+  }
   m.node = k != OpKind::kCreateNode;
   m.parent = k == OpKind::kCreateNode || k == OpKind::kMoveNode;
   m.origins = k == OpKind::kCreateNode || k == OpKind::kMoveNode ||
@@ -105,6 +114,32 @@ Json IdList(const std::vector<OpId>& ids) {
   Json a = Json::array();
   for (const OpId& id : ids) a.push_back(OpIdToJson(id));
   return a;
+}
+
+Json SpansToJson(const std::vector<IdSpan>& spans) {
+  Json a = Json::array();
+  for (const IdSpan& s : spans) {
+    Json e = Json::array({s.replica, s.counter, s.length});
+    if (s.backward) e.push_back(true);
+    a.push_back(std::move(e));
+  }
+  return a;
+}
+
+// A review op's body: every member that is set, by its Op member name.
+void ReviewBodyToJson(const Op& op, Json* j) {
+  const std::pair<const char*, OpId> ids[] = {
+      {"node", op.node},     {"parent", op.parent}, {"left", op.left},
+      {"right", op.right},   {"target", op.target}, {"column", op.column}};
+  for (const auto& [key, id] : ids) {
+    if (!id.IsNull()) (*j)[key] = OpIdToJson(id);
+  }
+  if (!op.name.empty()) (*j)["name"] = op.name;
+  if (!op.text.empty()) (*j)["text"] = op.text;
+  if (!op.quote.empty()) (*j)["quote"] = op.quote;
+  if (op.value.type != ValueType::kNull) (*j)["value"] = ValueToJson(op.value);
+  if (!op.supersedes.empty()) (*j)["supersedes"] = IdList(op.supersedes);
+  if (!op.spans.empty()) (*j)["spans"] = SpansToJson(op.spans);
 }
 
 }  // namespace
@@ -327,18 +362,11 @@ Json OpToJson(const Op& op, bool with_author) {
       j["right"] = OpIdToJson(op.right);
       j["text"] = op.text;
       break;
-    case OpKind::kDeleteText: {
+    case OpKind::kDeleteText:
       j["node"] = OpIdToJson(op.node);
       j["name"] = op.name;
-      Json spans = Json::array();
-      for (const IdSpan& s : op.spans) {
-        Json e = Json::array({s.replica, s.counter, s.length});
-        if (s.backward) e.push_back(true);
-        spans.push_back(std::move(e));
-      }
-      j["spans"] = std::move(spans);
+      j["spans"] = SpansToJson(op.spans);
       break;
-    }
     case OpKind::kInsertTableLine:
       j["node"] = OpIdToJson(op.node);
       j["name"] = op.name;
@@ -359,6 +387,9 @@ Json OpToJson(const Op& op, bool with_author) {
       j["column"] = OpIdToJson(op.column);
       j["value"] = ValueToJson(op.value);
       j["supersedes"] = IdList(op.supersedes);
+      break;
+    default:
+      ReviewBodyToJson(op, &j);
       break;
   }
   if (with_author) {
@@ -407,6 +438,9 @@ Status OpFromJson(const Json& j, std::string_view path, Op* out) {
   }
   if (const Json* m = Member(j, "text"); m != nullptr && uses.text) {
     SAMPLAN_RETURN_IF_ERROR(StringFromJson(*m, Sub(path, "text"), &op.text));
+  }
+  if (const Json* m = Member(j, "quote"); m != nullptr && uses.quote) {
+    SAMPLAN_RETURN_IF_ERROR(StringFromJson(*m, Sub(path, "quote"), &op.quote));
   }
   if (const Json* m = Member(j, "axis"); m != nullptr && uses.axis) {
     if (*m == "row") {

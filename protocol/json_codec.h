@@ -6,7 +6,11 @@
 // never throw and never read past what the JSON holds. Decoding checks
 // shape and types only; CheckOpShape and Replica::Apply do the rest. An op's
 // members that its kind does not use are ignored, so a decoded op equals
-// what the store keeps of it (EncodeOpTo).
+// what the store keeps of it (EncodeOpTo). Review kinds (add_comment ..
+// revoke_approval) keep every body member the store keeps for them (node,
+// parent, left, right, target, column, name, text, quote, value,
+// supersedes, spans), each optional on input and written only when set;
+// CheckOpShape refuses the ones a kind must leave empty.
 //
 // Wire forms:
 //   OpId           [replica, counter]            (both unsigned integers)

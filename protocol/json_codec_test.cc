@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
+#include <set>
 
 #include "crdt/replica.h"
 #include "protocol/messages.h"
@@ -36,6 +38,169 @@ TEST(JsonCodecTest, MembersTheKindDoesNotUseAreIgnored) {
   EXPECT_EQ(stored[0], op);
 }
 
+
+// A plan on which every review op kind has been made once (twice for
+// suggest_text: a replacement and an insertion).
+std::vector<Op> EveryReviewKind() {
+  Replica r(4294967301);
+  r.SetAuthor(Author{"ola", "Vestby", 1764090000123});
+  const OpId goal = *r.CreateNode(kRootNode, 0, "goal");
+  const OpId goal2 = *r.CreateNode(kRootNode, 1, "goal");
+  const OpId measure = *r.CreateNode(goal2, 0, "measure");
+  EXPECT_TRUE(r.InsertText(goal, "title", 0, "Økt sysselsetting 😀").ok());
+  const OpId ind = *r.CreateNode(goal, 0, "indicator");
+  const OpId row = *r.InsertTableLine(ind, "values", TableAxis::kRow, 0);
+  const OpId col = *r.InsertTableLine(ind, "values", TableAxis::kColumn, 0);
+  EXPECT_TRUE(r.SetCell(ind, "values", row, col, FieldValue::Number(1)).ok());
+  const size_t first_review = r.log().size();
+  Replica::ThreadAnchorSpec range{goal, "title", 0, 4, kNullId, kNullId};
+  const OpId thread =
+      *r.AddThread(range, "Bør vi tallfeste dette?", {"municipality:Moss", "user:ola"});
+  const OpId reply = *r.Reply(thread, "Ja");
+  EXPECT_TRUE(r.EditComment(reply, "Ja, i 2027", {"user:per"}).ok());
+  EXPECT_TRUE(r.DeleteComment(reply).ok());
+  EXPECT_TRUE(r.SetThread(thread, "assignee", FieldValue::String("municipality:Moss")).ok());
+  EXPECT_TRUE(r.SetThread(thread, "due", FieldValue::Date("2027-01-31")).ok());
+  EXPECT_TRUE(r.SetThread(thread, "resolved", FieldValue::Bool(true)).ok());
+  EXPECT_TRUE(r.SetThread(thread, "assignee", FieldValue::Null()).ok());
+  EXPECT_TRUE(r.MarkRead(thread).ok());
+  Replica::ThreadAnchorSpec cell{ind, "values", 0, 0, row, col};
+  EXPECT_TRUE(r.AddThread(cell, "Kilde?").ok());
+  EXPECT_TRUE(r.SuggestText(goal, "title", 4, 3, "høy").ok());
+  const OpId insert = *r.SuggestText(goal, "title", 2, 0, "x");
+  EXPECT_TRUE(r.SuggestField(goal, "status", FieldValue::String("done")).ok());
+  EXPECT_TRUE(r.SuggestCell(ind, "values", row, col, FieldValue::Number(2.5)).ok());
+  EXPECT_TRUE(r.SuggestNode(goal, 1, "measure", "Nytt tiltak").ok());
+  EXPECT_TRUE(r.SuggestMove(measure, goal, 0).ok());
+  EXPECT_TRUE(r.SuggestDelete(goal2).ok());
+  EXPECT_TRUE(r.AcceptSuggestion(insert).ok());
+  const OpId field = *r.SuggestField(goal, "status", FieldValue::String("x"));
+  EXPECT_TRUE(r.RejectSuggestion(field, "Nei takk").ok());
+  EXPECT_TRUE(r.Approve(goal, "Vestby").ok());
+  EXPECT_TRUE(r.RevokeApproval(goal, "Vestby").ok());
+  std::vector<Op> ops;
+  for (size_t i = first_review; i < r.log().size(); ++i) {
+    if (IsReviewKind(r.log()[i].kind)) ops.push_back(r.log()[i]);
+  }
+  return ops;
+}
+
+TEST(JsonCodecTest, EveryReviewKindRoundTrips) {
+  const std::vector<Op> ops = EveryReviewKind();
+  std::set<OpKind> kinds;
+  for (const Op& op : ops) {
+    kinds.insert(op.kind);
+    const Json j = OpToJson(op);
+    Op back;
+    const Status s = OpFromJson(j, "op", &back);
+    ASSERT_TRUE(s.ok()) << s.ToString() << " " << j.dump();
+    EXPECT_EQ(back, op) << j.dump();
+    // Through text, as it travels.
+    Op again;
+    ASSERT_TRUE(OpFromJson(Json::parse(j.dump()), "op", &again).ok());
+    EXPECT_EQ(again, op);
+    // And it equals what the store keeps of it.
+    std::vector<Op> stored;
+    ASSERT_TRUE(DecodeOps(EncodeOps({back}), &stored).ok());
+    EXPECT_EQ(stored[0], op);
+    // Only the members that are set are written.
+    for (const char* key : {"node", "parent", "left", "right", "target", "column"}) {
+      const OpId id = std::string(key) == "node"     ? op.node
+                      : std::string(key) == "parent" ? op.parent
+                      : std::string(key) == "left"   ? op.left
+                      : std::string(key) == "right"  ? op.right
+                      : std::string(key) == "target" ? op.target
+                                                     : op.column;
+      EXPECT_EQ(j.contains(key), !id.IsNull()) << key << " " << j.dump();
+    }
+    EXPECT_EQ(j.contains("quote"), !op.quote.empty());
+    EXPECT_EQ(j.contains("value"), op.value.type != ValueType::kNull);
+    EXPECT_EQ(j.contains("spans"), !op.spans.empty());
+    EXPECT_FALSE(j.contains("axis"));
+  }
+  EXPECT_EQ(kinds.size(), 15u) << "every review kind is covered";
+  // Approve carries the approver's version vector in spans.
+  const auto approve = std::find_if(ops.begin(), ops.end(), [](const Op& o) {
+    return o.kind == OpKind::kApprove;
+  });
+  ASSERT_NE(approve, ops.end());
+  EXPECT_FALSE(approve->spans.empty());
+  EXPECT_TRUE(OpToJson(*approve)["spans"].is_array());
+}
+
+TEST(JsonCodecTest, ReviewOpFromTheSpecExample) {
+  const Json j = Json::parse(R"({"id":[4294967301,5],"lamport":90,"deps":[[2,177]],
+      "kind":"add_comment","node":[2,640],"name":"body","left":[2,700],"right":[2,712],
+      "text":"Bør vi tallfeste dette?",
+      "value":{"type":"string_list","value":["municipality:Moss","user:ola"]},
+      "quote":"økt sysselsetting", "axis":"column", "colour":"red"})");
+  Op op;
+  const Status s = OpFromJson(j, "op", &op);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(op.kind, OpKind::kAddComment);
+  EXPECT_EQ(op.node, (OpId{2, 640}));
+  EXPECT_EQ(op.left, (OpId{2, 700}));
+  EXPECT_EQ(op.right, (OpId{2, 712}));
+  EXPECT_EQ(op.quote, "økt sysselsetting");
+  EXPECT_EQ(op.value.list.size(), 2u);
+  EXPECT_EQ(op.axis, TableAxis::kRow) << "axis is no member of review kinds";
+  const Json back = OpToJson(op, /*with_author=*/false);
+  EXPECT_FALSE(back.contains("author"));
+  EXPECT_FALSE(back.contains("colour"));
+  EXPECT_EQ(back["quote"], "økt sysselsetting");
+}
+
+TEST(JsonCodecTest, HostileReviewOpsAreRefusedByPath) {
+  const std::string head = R"({"id":[4294967301,5],"lamport":90,"kind":)";
+  struct Case {
+    std::string body;
+    std::string message;  // a part of the error
+  } cases[] = {
+      {R"("add_comment","node":"root","text":"x"})", "op.node: expected [replica, counter]"},
+      {R"("add_comment","node":[2,1],"text":7})", "op.text: expected a string"},
+      {R"("add_comment","node":[2,1],"text":"x","quote":["a"]})", "op.quote: expected a string"},
+      {R"("add_comment","node":[2,1],"text":"x","value":{"type":"string_list","value":[1]}})",
+       "op.value.value[0]: expected a string"},
+      {R"("add_comment","node":[2,1],"text":"x","value":{"type":"string_list","value":["ola"]}})",
+       "mention"},
+      {R"("add_comment","node":[2,1]})", "comment text is empty"},
+      {R"("add_comment","node":[2,1],"text":"x","left":[2,3]})", "first and last"},
+      {R"("add_comment","node":[2,1],"text":"x","spans":[[1,1,1]]})", "unexpected spans"},
+      {R"("edit_comment","text":"x"})", "comment missing"},
+      {R"("set_thread","target":[2,1],"name":"colour","value":{"type":"bool","value":true}})",
+       "resolved, assignee or due"},
+      {R"("set_thread","target":[2,1],"name":"due","value":{"type":"string","value":"x"}})",
+       "due must be null or a date"},
+      {R"("set_thread","target":[2,1],"name":"resolved","supersedes":[[0,5]]})", "superseded ids must be real"},
+      {R"("mark_read","target":[2,1],"text":"hei"})", "unexpected text"},
+      {R"("suggest_text","node":[2,1],"name":"title"})", "an insertion needs text"},
+      {R"("suggest_node","parent":[2,1],"name":"goal","text":"t","node":[2,9]})", "unexpected node"},
+      {R"("suggest_move","node":[2,1],"parent":[0,1]})", "former parent missing"},
+      {R"("accept_suggestion","target":[2,1]})", "no operations applied it"},
+      {R"("accept_suggestion","target":[2,1],"spans":[[4294967301,1,9]]})", "before this one"},
+      {R"("accept_suggestion","target":[2,1],"spans":[[4294967301,1]]})",
+       "op.spans[0]: expected [replica, counter, length(, backward)]"},
+      {R"("approve","node":[2,1],"name":"Moss","spans":[[3,1,2],[2,1,5]]})", "each replica once"},
+      {R"("approve","node":[2,1],"name":"Moss","spans":[[2,4,2]]})", "each replica once"},
+      {R"("approve","node":[2,1],"name":"Moss","spans":"all"})", "op.spans: expected an array of spans"},
+      {R"("revoke_approval","node":[2,1]})", "municipality missing"},
+      {R"("reject_suggestion","target":[2,1],"text":false})", "op.text: expected a string"},
+  };
+  for (const Case& c : cases) {
+    Op op;
+    const Status s = OpFromJson(Json::parse(head + c.body), "op", &op);
+    EXPECT_FALSE(s.ok()) << c.body;
+    EXPECT_NE(s.message().find(c.message), std::string::npos)
+        << c.body << " -> " << s.message();
+  }
+  // An approve with a proper version vector passes.
+  Op op;
+  EXPECT_TRUE(OpFromJson(Json::parse(head + R"("approve","node":[2,1],"name":"Moss",)"
+                                            R"("spans":[[2,1,177],[4294967301,1,4]]})"),
+                         "op", &op)
+                  .ok());
+  EXPECT_EQ(op.spans.size(), 2u);
+}
 
 TEST(JsonCodecTest, ValuesVersionsAnchorsRoundTrip) {
   for (const FieldValue& v :
@@ -128,6 +293,17 @@ TEST(MessagesTest, ParsesEveryClientMessage) {
       limits, &m, &e));
   ASSERT_EQ(m.ops.size(), 1u);
   EXPECT_EQ(m.ops[0].value.s, "adopted");
+  ASSERT_TRUE(ParseClientMessage(
+      R"({"v":1,"type":"review_query","ref":"q1","query":"threads","node":[2,640],)"
+      R"("status":"open","mention":"municipality:Moss","viewer":{"user":"kari"}})",
+      limits, &m, &e));
+  EXPECT_EQ(m.type, ClientType::kReviewQuery);
+  EXPECT_EQ(m.ref, "q1");
+  EXPECT_EQ(m.review.view, ReviewView::kThreads);
+  EXPECT_EQ(m.review.node, (OpId{2, 640}));
+  EXPECT_EQ(m.review.status, "open");
+  EXPECT_EQ(m.review.mention, "municipality:Moss");
+  EXPECT_EQ(m.review.viewer_user, "") << "the server asks as the session's user";
 }
 
 TEST(MessagesTest, RejectsBadMessagesWithCodes) {
@@ -158,6 +334,10 @@ TEST(MessagesTest, RejectsBadMessagesWithCodes) {
       {R"({"v":1,"type":"presence","anchor":{"node":"root"}})", kCodeBadMessage},
       {R"({"v":1,"type":"presence","head":{"node":[0,1]}})", kCodeBadMessage},
       {R"({"v":1,"type":"presence","anchor":{"node":[0,1]},"head":{"node":7}})", kCodeBadMessage},
+      {R"({"v":1,"type":"review_query"})", kCodeBadMessage},
+      {R"({"v":1,"type":"review_query","query":"all"})", kCodeBadMessage},
+      {R"({"v":1,"type":"review_query","query":"threads","status":"accepted"})", kCodeBadMessage},
+      {R"({"v":1,"type":"review_query","query":"inbox","node":"x"})", kCodeBadMessage},
   };
   for (const Case& c : cases) {
     ClientMessage m;
@@ -205,6 +385,13 @@ TEST(MessagesTest, ServerMessagesAreVersionedJson) {
     EXPECT_EQ(j["v"], 1);
     EXPECT_TRUE(j["type"].is_string());
   }
+  Json review = Json::parse(MakeReview(
+      Json{{"query", "inbox"}, {"items", Json::array()}, {"unread", 0}}, 12, "q1"));
+  EXPECT_EQ(review["type"], "review");
+  EXPECT_EQ(review["ref"], "q1");
+  EXPECT_EQ(review["seq"], 12);
+  EXPECT_EQ(review["query"], "inbox");
+  EXPECT_EQ(review["unread"], 0);
   Json err = Json::parse(MakeError("forbidden", "no", "r1"));
   EXPECT_EQ(err["code"], "forbidden");
   EXPECT_EQ(err["ref"], "r1");

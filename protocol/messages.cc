@@ -100,6 +100,14 @@ bool ParseClientMessage(std::string_view text, const ParseLimits& limits,
       }
       m.replica = rep->get<uint64_t>();
     }
+    if (auto enc = j.find("encoding"); enc != j.end() && !enc->is_null()) {
+      if (enc->is_string() && *enc == "binary") {
+        m.encoding = OpsEncoding::kBinary;
+      } else if (!enc->is_string() || *enc != "json") {
+        return Fail(error, kCodeBadMessage,
+                    "encoding: expected \"json\" or \"binary\"", ref);
+      }
+    }
   } else if (type == "leave") {
     m.type = ClientType::kLeave;
   } else if (type == "ops") {
@@ -150,10 +158,17 @@ bool ParseClientMessage(std::string_view text, const ParseLimits& limits,
     }
   } else if (type == "ping") {
     m.type = ClientType::kPing;
+  } else if (type == "review_query") {
+    m.type = ClientType::kReviewQuery;
+    Status s = ReviewQueryFromJson(j, &m.review);
+    if (!s.ok()) return Fail(error, kCodeBadMessage, s.message(), ref);
+    m.review.viewer_user.clear();
+    m.review.viewer_municipality.clear();
   } else {
     return Fail(error, kCodeUnknownType,
                 "unknown message type '" + type +
-                    "' (expected auth, join, leave, ops, presence or ping)",
+                    "' (expected auth, join, leave, ops, presence, "
+                    "review_query or ping)",
                 ref);
   }
   *out = std::move(m);
@@ -180,25 +195,59 @@ std::string MakeAuthenticated(std::string_view user,
   return Dump(j);
 }
 
-std::string MakeJoined(std::string_view plan, std::string_view role,
-                       uint64_t replica, uint64_t seq,
-                       const VersionVector& version, const std::vector<Op>& ops,
-                       std::string_view snapshot, const Json& peers,
-                       std::string_view ref) {
+namespace {
+
+// The joined message but its ops (or snapshot): every member a join
+// answers with, whatever the encoding.
+Json JoinedHead(std::string_view plan, std::string_view role, uint64_t replica,
+                uint64_t seq, const VersionVector& version, const Json& peers,
+                std::string_view ref) {
   Json j = Base("joined");
   j["plan"] = plan;
   j["role"] = role;
   j["replica"] = replica;
   j["seq"] = seq;
   j["version"] = VersionToJson(version);
+  j["peers"] = peers;
+  AddRef(&j, ref);
+  return j;
+}
+
+}  // namespace
+
+std::string MakeJoined(std::string_view plan, std::string_view role,
+                       uint64_t replica, uint64_t seq,
+                       const VersionVector& version, const std::vector<Op>& ops,
+                       std::string_view snapshot, const Json& peers,
+                       std::string_view ref, OpsEncoding encoding) {
+  if (snapshot.empty() && encoding == OpsEncoding::kBinary) {
+    return MakeJoinedBinary(plan, role, replica, seq, version,
+                            Base64Encode(EncodeOps(ops)), peers, ref);
+  }
+  Json j = JoinedHead(plan, role, replica, seq, version, peers, ref);
   if (!snapshot.empty()) {
     j["snapshot"] = Base64Encode(snapshot);
   } else {
     j["ops"] = OpsToJson(ops);
   }
-  j["peers"] = peers;
-  AddRef(&j, ref);
   return Dump(j);
+}
+
+std::string MakeJoinedBinary(std::string_view plan, std::string_view role,
+                             uint64_t replica, uint64_t seq,
+                             const VersionVector& version,
+                             std::string_view ops_binary_base64,
+                             const Json& peers, std::string_view ref) {
+  // Spliced, not put in the tree: the base64 text is a megabyte for a
+  // large plan, and needs no escaping.
+  std::string out =
+      Dump(JoinedHead(plan, role, replica, seq, version, peers, ref));
+  out.pop_back();  // the closing '}' (the head is never empty)
+  out.reserve(out.size() + ops_binary_base64.size() + 16);
+  out += ",\"ops_binary\":\"";
+  out += ops_binary_base64;
+  out += "\"}";
+  return out;
 }
 
 std::string MakeAck(std::string_view ref, uint64_t first_seq, uint64_t last_seq,
@@ -258,6 +307,30 @@ std::string MakeLeft(std::string_view plan, std::string_view ref) {
   Json j = Base("left");
   j["plan"] = plan;
   AddRef(&j, ref);
+  return Dump(j);
+}
+
+std::string MakeReviewText(std::string_view answer, uint64_t seq,
+                           std::string_view ref) {
+  Json head = Base("review");
+  AddRef(&head, ref);
+  head["seq"] = seq;
+  std::string out = Dump(head);  // {"ref":..,"seq":..,"type":..,"v":1}
+  out.pop_back();
+  if (answer.size() > 2) {  // not "{}"
+    out += ',';
+    out += answer.substr(1);
+  } else {
+    out += '}';
+  }
+  return out;
+}
+
+std::string MakeReview(const Json& answer, uint64_t seq, std::string_view ref) {
+  Json j = Base("review");
+  AddRef(&j, ref);
+  j["seq"] = seq;
+  for (auto it = answer.begin(); it != answer.end(); ++it) j[it.key()] = *it;
   return Dump(j);
 }
 

@@ -21,6 +21,7 @@
 #include "crdt/op.h"
 #include "crdt/version_vector.h"
 #include "protocol/json_codec.h"
+#include "protocol/review_json.h"
 
 namespace samplan::protocol {
 
@@ -53,7 +54,23 @@ struct ProtocolError {
   std::string ref;  // the offending message's "ref", when it had one
 };
 
-enum class ClientType { kAuth, kJoin, kLeave, kOps, kPresence, kPing };
+// How a `joined` message carries the ops a client lacks: a JSON array
+// ("ops", the default) or base64 of EncodeOps ("ops_binary"), which a join
+// asks for with "encoding": "binary". A plan with thousands of review items
+// has tens of thousands of small ops: as JSON its join is megabytes that
+// take hundreds of ms to write and parse; the binary list is about half
+// the size and decodes an order of magnitude faster.
+enum class OpsEncoding { kJson, kBinary };
+
+enum class ClientType {
+  kAuth,
+  kJoin,
+  kLeave,
+  kOps,
+  kPresence,
+  kPing,
+  kReviewQuery
+};
 
 struct ClientMessage {
   ClientType type = ClientType::kPing;
@@ -64,12 +81,16 @@ struct ClientMessage {
   std::string plan;
   VersionVector version;
   std::optional<uint64_t> replica;  // resume as this replica id
+  OpsEncoding encoding = OpsEncoding::kJson;  // of joined's ops
   // kOps
   std::vector<Op> ops;
   // kPresence
   std::optional<Anchor> anchor;
   std::optional<Anchor> head;  // the other end of a selection
   bool typing = false;
+  // kReviewQuery (its "viewer" member is ignored: the server asks as the
+  // session's user)
+  ReviewQuery review;
 };
 
 // The longest field name a presence anchor may carry (as long as an op's
@@ -86,9 +107,11 @@ struct ParseLimits {
 
 // Parses one client message. On failure returns false and fills `error`
 // (code bad_json, bad_message, unknown_type, unsupported_version,
-// batch_too_large or invalid_op). A join with more than
+// batch_too_large or invalid_op). A review_query's bad member is
+// bad_message naming it ("status: expected open or resolved"). A join with more than
 // max_version_entries version entries and a presence anchor whose field
-// name passes kMaxAnchorFieldBytes are bad_message naming the limit.
+// name passes kMaxAnchorFieldBytes are bad_message naming the limit. A
+// join's "encoding" other than "json" or "binary" is bad_message naming it.
 bool ParseClientMessage(std::string_view text, const ParseLimits& limits,
                         ClientMessage* out, ProtocolError* error);
 
@@ -101,12 +124,23 @@ std::string MakeAuthenticated(std::string_view user,
                               int64_t expires_s, std::string_view ref);
 // `peers`: presence entries (see MakePresenceEntry) of the other sessions.
 // Exactly one of `ops` / `snapshot` is meaningful: `snapshot` non-empty
-// means the client must load it instead of applying ops.
+// means the client must load it instead of applying ops. `encoding`: how
+// `ops` travel ("ops" JSON array, or "ops_binary" base64 of EncodeOps, the
+// authors included).
 std::string MakeJoined(std::string_view plan, std::string_view role,
                        uint64_t replica, uint64_t seq,
                        const VersionVector& version, const std::vector<Op>& ops,
                        std::string_view snapshot, const Json& peers,
-                       std::string_view ref);
+                       std::string_view ref,
+                       OpsEncoding encoding = OpsEncoding::kJson);
+// The same with the ops already encoded: `ops_binary_base64` is
+// Base64Encode(EncodeOps(ops)), spliced in as "ops_binary" (a room may keep
+// it for the next fresh join instead of encoding again).
+std::string MakeJoinedBinary(std::string_view plan, std::string_view role,
+                             uint64_t replica, uint64_t seq,
+                             const VersionVector& version,
+                             std::string_view ops_binary_base64,
+                             const Json& peers, std::string_view ref);
 std::string MakeAck(std::string_view ref, uint64_t first_seq,
                     uint64_t last_seq, size_t accepted, size_t duplicates);
 std::string MakeOpsBroadcast(uint64_t first_seq, uint64_t last_seq,
@@ -119,6 +153,13 @@ std::string MakePresence(const Json& entry);
 std::string MakePresenceLeft(std::string_view session);
 std::string MakePong(std::string_view ref);
 std::string MakeLeft(std::string_view plan, std::string_view ref);
+// The answer to a review_query: `answer` is RunReviewQuery's object
+// ("query", "items", extras), sent with "seq" and the query's "ref".
+std::string MakeReview(const Json& answer, uint64_t seq, std::string_view ref);
+// The same from RunReviewQueryText's object text (spliced, not reparsed).
+// REQUIRES: `answer` is a JSON object's text.
+std::string MakeReviewText(std::string_view answer, uint64_t seq,
+                           std::string_view ref);
 
 // Serializes with invalid UTF-8 replaced (never throws).
 std::string Dump(const Json& j);

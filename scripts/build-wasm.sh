@@ -21,7 +21,8 @@
 #   an emscripten without that cache gets EM_CACHE under build-wasm/.
 #
 # With Replica the bindings also carry the protocol's JSON codec
-# (protocol/json_codec, base64, plan_state), so ops cross in the wire form.
+# (protocol/json_codec, base64, plan_state), so ops cross in the wire form,
+# and the review views and requests (protocol/review_json).
 #
 # DYNAMIC_EXECUTION=0: embind then builds its glue without eval/new
 # Function, so the page runs under the server's Content-Security-Policy
@@ -76,7 +77,8 @@ if [[ " ${features[*]:-} " == *" replica "* ]]; then
   mkdir -p "$OUT/include"
   ln -sfn "$NLOHMANN" "$OUT/include/nlohmann"
   CXXFLAGS+=(-isystem "$OUT/include")
-  sources+=(protocol/json_codec.cc protocol/base64.cc protocol/plan_state.cc)
+  sources+=(protocol/json_codec.cc protocol/base64.cc protocol/plan_state.cc
+    protocol/review_json.cc)
   features+=(protocol)
 fi
 sources+=(web-client/core/bindings.cc)

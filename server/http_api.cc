@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "crdt/utf8.h"
 #include "protocol/messages.h"
+#include "protocol/review_json.h"
 #include "server/event_log.h"
 #include "server/room.h"
 #include "server/server.h"
@@ -88,6 +90,66 @@ std::string QueryParam(std::string_view target, std::string_view key) {
     query.remove_prefix(amp + 1);
   }
   return "";
+}
+
+// `s` with %XX escapes decoded ("+" stays "+"); nullopt for a bad escape.
+std::optional<std::string> PercentDecode(std::string_view s) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+// The review query of GET /api/plans/{id}/{view}?node=R:C&status=...:
+// the same members as the WebSocket review_query, percent-decoded.
+Status ReviewQueryFromParams(std::string_view target, const std::string& view,
+                             protocol::ReviewQuery* out) {
+  Json q = Json::object();
+  q["query"] = view;
+  for (const char* key :
+       {"node", "status", "author", "municipality", "assignee", "mention"}) {
+    const std::string raw = QueryParam(target, key);
+    if (raw.empty()) continue;
+    std::optional<std::string> value = PercentDecode(raw);
+    if (!value || !utf8::Validate(*value).ok()) {
+      return Status::InvalidArgument(std::string(key) +
+                                     ": bad percent-encoding or UTF-8");
+    }
+    if (std::string_view(key) == "node") {
+      // R:C, as ids are written in messages and logs.
+      const size_t colon = value->find(':');
+      uint64_t parts[2] = {0, 0};
+      bool ok = colon != std::string::npos && colon > 0 &&
+                colon + 1 < value->size() && value->size() <= 40;
+      for (size_t i = 0; ok && i < value->size(); ++i) {
+        const char c = (*value)[i];
+        if (i == colon) continue;
+        ok = c >= '0' && c <= '9' &&
+             parts[i > colon] <= protocol::kMaxWireInteger / 10;
+        if (ok) parts[i > colon] = parts[i > colon] * 10 + (c - '0');
+      }
+      if (!ok) return Status::InvalidArgument("node: expected R:C");
+      q["node"] = Json::array({parts[0], parts[1]});
+    } else {
+      q[key] = *value;
+    }
+  }
+  return protocol::ReviewQueryFromJson(q, out);
 }
 
 // Plans created per user (--max-plans-per-user), persisted in
@@ -438,7 +500,34 @@ void HandleHttpRequest(Server* server, const HttpRequest& http_req,
       });
       return;
     }
-    const std::string plan(path.substr(std::string_view("/api/plans/").size()));
+    std::string plan(path.substr(std::string_view("/api/plans/").size()));
+    // /api/plans/{id}/{view}: a review view (protocol/review_json.h).
+    std::optional<protocol::ReviewQuery> review;
+    if (const size_t slash = plan.find('/'); slash != std::string::npos) {
+      const std::string view = plan.substr(slash + 1);
+      plan.resize(slash);
+      protocol::ReviewView v;
+      if (!protocol::ParseReviewView(view, &v) || !claims->RoleFor(plan)) {
+        reply(Error(req, http::status::not_found,
+                    claims->RoleFor(plan) ? "not_found" : "plan_not_found",
+                    claims->RoleFor(plan)
+                        ? "no route for " + std::string(path) +
+                              " (threads, inbox, suggestions, conflicts or "
+                              "signoff)"
+                        : "plan '" + plan +
+                              "' does not exist or is not visible to this "
+                              "token"));
+        return;
+      }
+      Status parsed = ReviewQueryFromParams(target, view, &review.emplace());
+      if (!parsed.ok()) {
+        reply(Error(req, http::status::bad_request, "bad_request",
+                    parsed.message()));
+        return;
+      }
+      review->viewer_user = claims->user;
+      review->viewer_municipality = claims->municipality;
+    }
     if (plan.empty() || plan.find('/') != std::string::npos ||
         !claims->RoleFor(plan)) {
       reply(Error(req, http::status::not_found, "plan_not_found",
@@ -449,6 +538,7 @@ void HandleHttpRequest(Server* server, const HttpRequest& http_req,
     // The existence check reads the store: on the blocking pool. A plan
     // that does not exist never gets a room.
     asio::post(server->blocking_pool(), [server, req, plan,
+                                         review = std::move(review),
                                          reply = std::move(reply)]() mutable {
       PlanInfo info;
       Status s = server->store()->GetPlanInfo(plan, &info);
@@ -465,11 +555,16 @@ void HandleHttpRequest(Server* server, const HttpRequest& http_req,
         return;
       }
       std::shared_ptr<Room> room = server->AcquireRoom(plan);
-      room->RenderState([server, room, req, reply = std::move(reply)](
-                            int status, std::string body) {
+      auto done = [server, room, req, reply = std::move(reply)](
+                      int status, std::string body) {
         reply(Make(req, static_cast<http::status>(status), std::move(body)));
         server->ReleaseRoom(room);
-      });
+      };
+      if (review) {
+        room->RenderReview(std::move(*review), std::move(done));
+      } else {
+        room->RenderState(std::move(done));
+      }
     });
     return;
   }

@@ -9,6 +9,11 @@
 //                              title <= kMaxPlanTitleCodePoints, at most
 //                              max_plans_per_user plans per user)
 //   GET  /api/plans/{id}       a plan's current state as JSON
+//   GET  /api/plans/{id}/threads|inbox|suggestions|conflicts|signoff
+//                              a review view (protocol/review_json.h) with
+//                              ?node=R:C&status=&author=&municipality=
+//                              &assignee=&mention= (percent-encoded); the
+//                              inbox and unread counts are the token's user's
 //   POST /api/demo-login       {"user": "ola"} -> a token for a demo account
 //                              (demo plan only; never the admin account)
 //

@@ -7,19 +7,6 @@
 namespace samplan {
 namespace {
 
-constexpr char kOwnerField[] = "owner";
-
-// The node's own non-empty "owner" list, or nullopt.
-std::optional<std::vector<std::string>> OwnField(const Replica& r,
-                                                 OpId node) {
-  Result<FieldRead> f = r.Field(node, kOwnerField);
-  if (!f.ok() || f->value.type != ValueType::kStringList ||
-      f->value.list.empty()) {
-    return std::nullopt;
-  }
-  return std::move(f->value.list);
-}
-
 bool MayChange(const std::vector<std::string>& owners,
                const std::string& municipality) {
   return owners.empty() || std::find(owners.begin(), owners.end(),
@@ -87,7 +74,7 @@ Status CheckSubtree(const Replica& r, OpId top,
     }
     auto [node, owners] = stack.back();
     stack.pop_back();
-    if (std::optional<std::vector<std::string>> own = OwnField(r, node)) {
+    if (std::optional<std::vector<std::string>> own = OwnOwnerField(r, node)) {
       lists.push_back(std::move(*own));
       owners = lists.size() - 1;
     }
@@ -104,47 +91,159 @@ Status CheckSubtree(const Replica& r, OpId top,
 
 }  // namespace
 
-Result<std::vector<std::string>> ResolveOwner(const Replica& r, OpId node) {
-  // The walk is a function of the current node, so visiting a node twice
-  // means it loops forever: more steps than nodes proves a loop. That can
-  // only go through the "deleted from" links of deleted nodes (the tree
-  // itself is acyclic), e.g. A deleted from B, then B moved under A and
-  // deleted from there.
-  const size_t max_steps = r.tree().node_count() + 1;
-  OpId cur = node;
-  for (size_t step = 0; step < max_steps; ++step) {
-    if (!r.HasNode(cur)) return std::vector<std::string>{};
-    if (std::optional<std::vector<std::string>> own = OwnField(r, cur)) {
-      return std::move(*own);
-    }
-    if (cur == kRootNode || cur == kTrashNode) {
-      return std::vector<std::string>{};
-    }
-    const OpId parent = r.ParentOf(cur);
-    if (parent.IsNull()) return std::vector<std::string>{};
-    if (parent != kTrashNode) {
-      cur = parent;
-      continue;
-    }
-    // Directly under the trash: the trash is not an owner; the place the
-    // node was deleted from is. A node created in the trash was never
-    // anywhere else and is joint.
-    cur = r.ParentBeforeDelete(cur);
-    if (cur.IsNull()) return std::vector<std::string>{};
-  }
-  return Status::FailedPrecondition(
-      "the owner of node " + node.ToString() +
-      " cannot be resolved (it was deleted from inside its own deleted "
-      "subtree)");
+namespace {
+
+bool AtLeast(Role role, Role min) {
+  return static_cast<int>(role) >= static_cast<int>(min);
 }
 
-std::vector<std::string> EffectiveOwner(const Replica& r, OpId node) {
-  Result<std::vector<std::string>> owners = ResolveOwner(r, node);
-  return owners.ok() ? std::move(*owners) : std::vector<std::string>{};
+Status RoleRefusal(Role role, const std::string& what) {
+  return Status::InvalidArgument(std::string("role ") + RoleName(role) +
+                                 " may not " + what);
 }
+
+// The content edit a suggestion stands for: accepting it makes that edit
+// (Replica::AcceptSuggestion), so deciding on it needs the same rights.
+Op EquivalentEdit(const Op& suggestion) {
+  Op edit;
+  edit.id = suggestion.id;
+  edit.node = suggestion.node;
+  edit.name = suggestion.name;
+  switch (suggestion.kind) {
+    case OpKind::kSuggestText:
+      edit.kind = OpKind::kInsertText;
+      break;
+    case OpKind::kSuggestField:
+      edit.kind = OpKind::kSetField;
+      break;
+    case OpKind::kSuggestCell:
+      edit.kind = OpKind::kSetCell;
+      break;
+    case OpKind::kSuggestNode:
+      edit.kind = OpKind::kCreateNode;
+      edit.node = kNullId;
+      edit.parent = suggestion.parent;
+      break;
+    case OpKind::kSuggestMove:
+      edit.kind = OpKind::kMoveNode;
+      edit.parent = suggestion.parent;
+      break;
+    default:  // kSuggestDelete
+      edit.kind = OpKind::kDeleteNode;
+      break;
+  }
+  return edit;
+}
+
+Status CheckContentPermission(const Replica& r, const Op& op, Role role,
+                              const std::string& municipality);
+
+Status CheckReviewPermission(const Replica& r, const Op& op, Role role,
+                             const std::string& municipality) {
+  switch (op.kind) {
+    case OpKind::kMarkRead:
+      return Status::OK();  // every role reads
+    case OpKind::kAddComment:
+      return AtLeast(role, Role::kReviewer) ? Status::OK()
+                                            : RoleRefusal(role, "comment");
+    case OpKind::kEditComment:
+    case OpKind::kDeleteComment: {
+      if (!AtLeast(role, Role::kReviewer)) {
+        return RoleRefusal(role, "edit or delete comments");
+      }
+      // The core refuses it too; refused here it is `forbidden`.
+      const Comment* c = r.review().FindComment(op.target);
+      if (c != nullptr && c->author.user != op.author.user) {
+        return Status::InvalidArgument("comment " + op.target.ToString() +
+                                       " is " + c->author.user +
+                                       "'s; only its author may change it");
+      }
+      return Status::OK();
+    }
+    case OpKind::kSetThread:
+      if (op.name == "resolved") {
+        return AtLeast(role, Role::kEditor)
+                   ? Status::OK()
+                   : RoleRefusal(role, "resolve or reopen threads");
+      }
+      return AtLeast(role, Role::kReviewer)
+                 ? Status::OK()
+                 : RoleRefusal(role, "assign threads or set their due date");
+    case OpKind::kSuggestText:
+    case OpKind::kSuggestField:
+    case OpKind::kSuggestCell:
+    case OpKind::kSuggestNode:
+    case OpKind::kSuggestMove:
+    case OpKind::kSuggestDelete:
+      return AtLeast(role, Role::kReviewer) ? Status::OK()
+                                            : RoleRefusal(role, "suggest");
+    case OpKind::kAcceptSuggestion:
+    case OpKind::kRejectSuggestion: {
+      const bool accept = op.kind == OpKind::kAcceptSuggestion;
+      if (!AtLeast(role, Role::kEditor)) {
+        return RoleRefusal(role, accept ? "accept suggestions"
+                                        : "reject suggestions");
+      }
+      if (role == Role::kAdmin) return Status::OK();
+      const Suggestion* s = r.review().FindSuggestion(op.target);
+      if (s == nullptr) return Status::OK();  // Apply rejects it
+      Status may = CheckContentPermission(r, EquivalentEdit(s->op), role,
+                                          municipality);
+      if (!may.ok()) {
+        return Status::InvalidArgument(
+            std::string(accept ? "accepting" : "rejecting") +
+            " suggestion " + op.target.ToString() +
+            " needs the right to make its change: " + may.message());
+      }
+      return Status::OK();
+    }
+    case OpKind::kApprove:
+    case OpKind::kRevokeApproval: {
+      const bool approve = op.kind == OpKind::kApprove;
+      if (!AtLeast(role, Role::kEditor)) {
+        return RoleRefusal(role, approve ? "approve" : "revoke approvals");
+      }
+      if (role == Role::kAdmin) return Status::OK();
+      if (op.name != municipality) {
+        return Status::InvalidArgument(
+            std::string("an editor ") + (approve ? "approves" : "revokes") +
+            " for its own municipality (" +
+            (municipality.empty() ? "(none)" : municipality) + ") only, not " +
+            op.name);
+      }
+      if (!r.HasNode(op.node)) return Status::OK();  // Apply rejects it
+      Result<std::vector<std::string>> owners = ResolveOwner(r, op.node);
+      if (!owners.ok()) {
+        return Status::InvalidArgument("node " + op.node.ToString() + ": " +
+                                       owners.status().message() +
+                                       "; only an admin may approve it");
+      }
+      if (!MayChange(*owners, municipality)) {
+        return Status::InvalidArgument(
+            Refusal("node", op.node, *owners, municipality) +
+            "; a municipality approves the parts it owns or shares");
+      }
+      return Status::OK();
+    }
+    default:
+      return Status::InvalidArgument("not a review operation");
+  }
+}
+
+}  // namespace
 
 Status CheckOpPermission(const Replica& r, const Op& op, Role role,
                          const std::string& municipality) {
+  if (IsReviewKind(op.kind)) {
+    return CheckReviewPermission(r, op, role, municipality);
+  }
+  return CheckContentPermission(r, op, role, municipality);
+}
+
+namespace {
+
+Status CheckContentPermission(const Replica& r, const Op& op, Role role,
+                              const std::string& municipality) {
   if (!CanEditContent(role)) {
     return Status::InvalidArgument(std::string("role ") + RoleName(role) +
                                    " may not change plan content");
@@ -183,5 +282,7 @@ Status CheckOpPermission(const Replica& r, const Op& op, Role role,
       return CheckNode(r, op.node, municipality, "node");
   }
 }
+
+}  // namespace
 
 }  // namespace samplan

@@ -3,6 +3,15 @@
 //
 // Rules (docs/protocol.md, "Permissions"):
 //  - viewers, auditors and reviewers change no plan content;
+//  - review operations (op.h, IsReviewKind): every role may mark_read;
+//    reviewers and up add comments, edit and delete their own, assign
+//    threads and set their due date, and suggest; editors and up also
+//    resolve and reopen threads, accept and reject a suggestion when they
+//    may make its change (the edit it stands for, by the rules below: an
+//    editor never accepts into a part its municipality does not own), and
+//    approve or revoke for their own municipality on a node whose
+//    effective owner includes it or is joint; admins everything (but only
+//    a comment's author changes it);
 //  - admins may apply every operation, and only admins write the "owner"
 //    field of a node;
 //  - editors may change a node only when its *effective owner* is empty
@@ -36,21 +45,15 @@
 #include <vector>
 
 #include "crdt/op.h"
+#include "crdt/ownership.h"
 #include "crdt/replica.h"
 #include "crdt/status.h"
 #include "server/auth.h"
 
 namespace samplan {
 
-// The effective owner municipalities of `node` (empty: joint), or
-// FailedPrecondition when it cannot be resolved (see above). An unknown
-// node is joint.
-Result<std::vector<std::string>> ResolveOwner(const Replica& replica,
-                                              OpId node);
-
-// ResolveOwner for display: an unresolvable owner reads as empty. Never use
-// it to decide a permission.
-std::vector<std::string> EffectiveOwner(const Replica& replica, OpId node);
+// ResolveOwner and EffectiveOwner are in crdt/ownership.h (the same rule
+// is shown by the review views, also in the browser).
 
 // OK when a user of `municipality` with `role` may apply `op` to
 // `replica` as it is now; InvalidArgument naming the reason (and the first

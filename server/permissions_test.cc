@@ -482,5 +482,294 @@ TEST(PermissionsOwnershipTest, UnresolvableOwnerFailsClosed) {
   EXPECT_TRUE(CheckOpPermission(server, restore, Role::kAdmin, "Vestby").ok());
 }
 
+// ---- Review operations (one test per rule, allowed and refused). --------
+
+// The ops `edit` logs on a fresh copy of the server's plan, stamped with
+// `user`'s authorship as the server stamps them.
+std::vector<Op> MakeAll(Plan& p, const std::function<Status(Replica&)>& edit,
+                        const std::string& user = "per",
+                        const std::string& municipality = "Viken") {
+  Replica copy(p.next_replica++);
+  copy.SetAuthor(Author{user, municipality, 0});
+  std::vector<Op> all(p.server.log().begin(), p.server.log().end());
+  EXPECT_TRUE(copy.ApplyAll(all).ok());
+  const size_t before = copy.log().size();
+  const Status st = edit(copy);
+  EXPECT_TRUE(st.ok()) << "the core refused the attempt itself: "
+                       << st.ToString();
+  std::vector<Op> out(copy.log().begin() + before, copy.log().end());
+  for (Op& op : out) op.author = Author{user, municipality, 0};
+  return out;
+}
+Op MakeOne(Plan& p, const std::function<Status(Replica&)>& edit,
+           const std::string& user = "per",
+           const std::string& municipality = "Viken") {
+  std::vector<Op> ops = MakeAll(p, edit, user, municipality);
+  EXPECT_EQ(ops.size(), 1u);
+  return ops.empty() ? Op{} : ops.back();
+}
+
+Status Check(Plan& p, const Op& op, Role role, const std::string& municipality) {
+  return CheckOpPermission(p.server, op, role, municipality);
+}
+
+constexpr Role kAllRoles[] = {Role::kViewer, Role::kAuditor, Role::kReviewer,
+                              Role::kEditor, Role::kAdmin};
+
+// A thread on Moss's measure opened by per (reviewer) on the server.
+OpId AddThread(Plan& p, OpId node, const std::string& user = "per") {
+  OpId thread;
+  for (const Op& op : MakeAll(p, [&](Replica& r) {
+         Result<OpId> t = r.AddThread({node, "", 0, 0, kNullId, kNullId}, "Hei");
+         thread = t.ok() ? *t : kNullId;
+         return t.status();
+       }, user)) {
+    EXPECT_TRUE(p.server.Apply(op).ok());
+  }
+  return thread;
+}
+
+OpId AddSuggestion(Plan& p, const std::function<Result<OpId>(Replica&)>& make) {
+  OpId id;
+  for (const Op& op : MakeAll(p, [&](Replica& r) {
+         Result<OpId> s = make(r);
+         id = s.ok() ? *s : kNullId;
+         return s.status();
+       })) {
+    EXPECT_TRUE(p.server.Apply(op).ok());
+  }
+  return id;
+}
+
+TEST(PermissionsReviewTest, EveryRoleMarksThreadsRead) {
+  Plan p;
+  const OpId thread = AddThread(p, p.moss_measure);
+  const Op read = MakeOne(p, [&](Replica& r) { return r.MarkRead(thread); },
+                          "vera", "Våler");
+  for (Role role : kAllRoles) {
+    EXPECT_TRUE(Check(p, read, role, "Våler").ok()) << RoleName(role);
+  }
+}
+
+TEST(PermissionsReviewTest, ReviewersAndUpComment) {
+  Plan p;
+  const Op comment = MakeOne(p, [&](Replica& r) {
+    return r.AddThread({p.moss_measure, "title", 0, 4, kNullId, kNullId}, "Hvorfor?")
+        .status();
+  });
+  const OpId thread = AddThread(p, p.goal_vestby);
+  const Op reply = MakeOne(p, [&](Replica& r) { return r.Reply(thread, "Ja").status(); });
+  for (const Op* op : {&comment, &reply}) {
+    EXPECT_FALSE(Check(p, *op, Role::kViewer, "Våler").ok());
+    const Status st = Check(p, *op, Role::kAuditor, "Moss");
+    EXPECT_FALSE(st.ok());
+    EXPECT_TRUE(Mentions(st, "role auditor may not comment")) << st.ToString();
+    // Comments need no ownership: a reviewer of any municipality may.
+    EXPECT_TRUE(Check(p, *op, Role::kReviewer, "Viken").ok());
+    EXPECT_TRUE(Check(p, *op, Role::kEditor, "Vestby").ok());
+    EXPECT_TRUE(Check(p, *op, Role::kAdmin, "Moss").ok());
+  }
+  EXPECT_TRUE(p.Submit(comment, Role::kReviewer, "Viken").ok());
+}
+
+TEST(PermissionsReviewTest, OnlyTheAuthorChangesAComment) {
+  Plan p;
+  const OpId thread = AddThread(p, p.moss_measure, "per");
+  const Op edit_by_per = MakeOne(p, [&](Replica& r) {
+    return r.EditComment(thread, "Hei igjen");
+  }, "per");
+  // Forged: ola's core would refuse to make them.
+  Op edit_by_ola = MakeOne(p, [&](Replica& r) {
+    return r.EditComment(thread, "Ola var her");
+  });
+  edit_by_ola.author = Author{"ola", "Vestby", 0};
+  Op delete_by_ola = MakeOne(p, [&](Replica& r) {
+    return r.DeleteComment(thread);
+  });
+  delete_by_ola.author = Author{"ola", "Vestby", 0};
+  EXPECT_FALSE(Check(p, edit_by_per, Role::kViewer, "Viken").ok())
+      << "a viewer writes no comments";
+  for (Role role : {Role::kReviewer, Role::kEditor, Role::kAdmin}) {
+    Status st = Check(p, edit_by_ola, role, "Vestby");
+    EXPECT_FALSE(st.ok()) << RoleName(role);
+    EXPECT_TRUE(Mentions(st, "only its author")) << st.ToString();
+    EXPECT_FALSE(Check(p, delete_by_ola, role, "Vestby").ok()) << RoleName(role);
+  }
+  EXPECT_TRUE(p.Submit(edit_by_per, Role::kReviewer, "Viken").ok());
+  const Op delete_by_per = MakeOne(p, [&](Replica& r) {
+    return r.DeleteComment(thread);
+  }, "per");
+  EXPECT_TRUE(p.Submit(delete_by_per, Role::kReviewer, "Viken").ok());
+  EXPECT_TRUE(p.server.review().FindComment(thread)->deleted);
+}
+
+TEST(PermissionsReviewTest, ReviewersAssignAndSetDueDatesEditorsResolve) {
+  Plan p;
+  const OpId thread = AddThread(p, p.moss_measure);
+  const Op assign = MakeOne(p, [&](Replica& r) {
+    return r.SetThread(thread, "assignee", FieldValue::String("municipality:Moss"));
+  });
+  const Op due = MakeOne(p, [&](Replica& r) {
+    return r.SetThread(thread, "due", FieldValue::Date("2027-01-31"));
+  });
+  const Op resolve = MakeOne(p, [&](Replica& r) {
+    return r.SetThread(thread, "resolved", FieldValue::Bool(true));
+  });
+  for (const Op* op : {&assign, &due}) {
+    EXPECT_FALSE(Check(p, *op, Role::kAuditor, "Moss").ok());
+    EXPECT_TRUE(Check(p, *op, Role::kReviewer, "Viken").ok());
+    EXPECT_TRUE(Check(p, *op, Role::kEditor, "Vestby").ok());
+  }
+  const Status st = Check(p, resolve, Role::kReviewer, "Viken");
+  EXPECT_FALSE(st.ok());
+  EXPECT_TRUE(Mentions(st, "may not resolve")) << st.ToString();
+  EXPECT_FALSE(Check(p, resolve, Role::kViewer, "Viken").ok());
+  EXPECT_TRUE(Check(p, resolve, Role::kEditor, "Vestby").ok())
+      << "resolving changes no plan content: any editor may";
+  EXPECT_TRUE(Check(p, resolve, Role::kAdmin, "Moss").ok());
+}
+
+TEST(PermissionsReviewTest, ReviewersSuggestAnywhereViewersNot) {
+  Plan p;
+  const std::vector<std::function<Status(Replica&)>> suggestions = {
+      [&](Replica& r) { return r.SuggestText(p.moss_measure, "title", 0, 4, "Vestby").status(); },
+      [&](Replica& r) {
+        return r.SuggestField(p.moss_measure, "status", FieldValue::String("done")).status();
+      },
+      [&](Replica& r) {
+        return r.SuggestField(p.moss_measure, "owner", FieldValue::StringList({"Viken"})).status();
+      },
+      [&](Replica& r) { return r.SuggestNode(p.goal_moss, 0, "measure", "Nytt").status(); },
+      [&](Replica& r) { return r.SuggestMove(p.moss_measure, p.goal_vestby, 0).status(); },
+      [&](Replica& r) { return r.SuggestDelete(p.goal1).status(); },
+  };
+  for (const auto& make : suggestions) {
+    const Op op = MakeOne(p, make);
+    EXPECT_FALSE(Check(p, op, Role::kViewer, "Moss").ok()) << DescribeOp(op);
+    const Status st = Check(p, op, Role::kAuditor, "Moss");
+    EXPECT_TRUE(Mentions(st, "may not suggest")) << st.ToString();
+    EXPECT_TRUE(Check(p, op, Role::kReviewer, "Viken").ok()) << DescribeOp(op);
+    EXPECT_TRUE(Check(p, op, Role::kEditor, "Vestby").ok()) << DescribeOp(op);
+    EXPECT_TRUE(p.Submit(op, Role::kReviewer, "Viken").ok());
+  }
+}
+
+TEST(PermissionsReviewTest, AcceptingAndRejectingNeedTheRightToMakeTheChange) {
+  Plan p;
+  const OpId text = AddSuggestion(p, [&](Replica& r) {
+    return r.SuggestText(p.moss_measure, "title", 0, 4, "Vår");
+  });
+  auto accept = [&](OpId s, const std::string& user, const std::string& mun) {
+    return MakeAll(p, [s](Replica& r) { return r.AcceptSuggestion(s); }, user, mun);
+  };
+  auto reject = [&](OpId s) {
+    return MakeOne(p, [s](Replica& r) { return r.RejectSuggestion(s, "Nei"); }, "anne", "Moss");
+  };
+  // Vestby may neither accept nor reject into Moss's measure.
+  std::vector<Op> by_vestby = accept(text, "ola", "Vestby");
+  ASSERT_GE(by_vestby.size(), 2u);
+  const Op& accept_op = by_vestby.back();
+  ASSERT_EQ(accept_op.kind, OpKind::kAcceptSuggestion);
+  Status st = Check(p, accept_op, Role::kEditor, "Vestby");
+  EXPECT_FALSE(st.ok());
+  EXPECT_TRUE(Mentions(st, "accepting suggestion")) << st.ToString();
+  EXPECT_TRUE(Mentions(st, "owned by Moss")) << st.ToString();
+  EXPECT_FALSE(Check(p, by_vestby.front(), Role::kEditor, "Vestby").ok())
+      << "nor make the edit itself";
+  const Op no = reject(text);
+  st = Check(p, no, Role::kEditor, "Vestby");
+  EXPECT_FALSE(st.ok());
+  EXPECT_TRUE(Mentions(st, "rejecting suggestion")) << st.ToString();
+  // Reviewers, auditors and viewers decide nothing.
+  for (Role role : {Role::kViewer, Role::kAuditor, Role::kReviewer}) {
+    EXPECT_FALSE(Check(p, accept_op, role, "Moss").ok()) << RoleName(role);
+    EXPECT_FALSE(Check(p, no, role, "Moss").ok()) << RoleName(role);
+  }
+  EXPECT_TRUE(Check(p, no, Role::kEditor, "Moss").ok());
+  EXPECT_TRUE(Check(p, accept_op, Role::kAdmin, "Vestby").ok());
+  // Moss accepts: the edits and then the accept op, all allowed.
+  for (const Op& op : accept(text, "anne", "Moss")) {
+    EXPECT_TRUE(p.Submit(op, Role::kEditor, "Moss").ok()) << DescribeOp(op);
+  }
+  EXPECT_EQ(p.server.review().FindSuggestion(text)->status, SuggestionStatus::kAccepted);
+  // A new node under Vestby's goal: Vestby's to decide, not Moss's.
+  const OpId node = AddSuggestion(p, [&](Replica& r) {
+    return r.SuggestNode(p.goal_vestby, 0, "measure", "Sykkelvei");
+  });
+  EXPECT_TRUE(Check(p, reject(node), Role::kEditor, "Vestby").ok());
+  EXPECT_FALSE(Check(p, reject(node), Role::kEditor, "Moss").ok());
+  // The owner field stays the admin's, also through a suggestion.
+  const OpId owner = AddSuggestion(p, [&](Replica& r) {
+    return r.SuggestField(p.moss_measure, "owner", FieldValue::StringList({"Vestby"}));
+  });
+  EXPECT_FALSE(Check(p, reject(owner), Role::kEditor, "Moss").ok());
+  EXPECT_TRUE(Check(p, reject(owner), Role::kAdmin, "Moss").ok());
+  // Deleting the joint goal 1 carries measures of three municipalities.
+  const OpId del = AddSuggestion(p, [&](Replica& r) { return r.SuggestDelete(p.goal1); });
+  st = Check(p, reject(del), Role::kEditor, "Moss");
+  EXPECT_TRUE(Mentions(st, "owned by Vestby")) << st.ToString();
+  // Moving Moss's measure into Vestby's goal needs both.
+  const OpId move = AddSuggestion(p, [&](Replica& r) {
+    return r.SuggestMove(p.moss_measure, p.goal_vestby, 0);
+  });
+  EXPECT_FALSE(Check(p, reject(move), Role::kEditor, "Moss").ok());
+  EXPECT_FALSE(Check(p, reject(move), Role::kEditor, "Vestby").ok());
+}
+
+TEST(PermissionsReviewTest, EditorsApproveForTheirOwnMunicipalityOnItsParts) {
+  Plan p;
+  auto approve = [&](OpId node, const std::string& mun) {
+    return MakeOne(p, [=](Replica& r) { return r.Approve(node, mun); }, "anne", "Moss");
+  };
+  auto revoke = [&](OpId node, const std::string& mun) {
+    return MakeOne(p, [=](Replica& r) { return r.RevokeApproval(node, mun); }, "anne", "Moss");
+  };
+  const Op moss_goal = approve(p.goal_moss, "Moss");
+  EXPECT_FALSE(moss_goal.spans.empty()) << "it carries the approver's version";
+  EXPECT_TRUE(Check(p, moss_goal, Role::kEditor, "Moss").ok());
+  // Not for another municipality, not on another's part.
+  Status st = Check(p, moss_goal, Role::kEditor, "Vestby");
+  EXPECT_TRUE(Mentions(st, "own municipality")) << st.ToString();
+  st = Check(p, approve(p.goal_moss, "Vestby"), Role::kEditor, "Vestby");
+  EXPECT_TRUE(Mentions(st, "owned by Moss")) << st.ToString();
+  // Joint parts: every municipality approves for itself.
+  EXPECT_TRUE(Check(p, approve(p.goal_joint, "Vestby"), Role::kEditor, "Vestby").ok());
+  EXPECT_TRUE(Check(p, approve(kRootNode, "Råde"), Role::kEditor, "Råde").ok());
+  // Reviewers and below approve nothing; admins anything.
+  for (Role role : {Role::kViewer, Role::kAuditor, Role::kReviewer}) {
+    EXPECT_FALSE(Check(p, moss_goal, role, "Moss").ok()) << RoleName(role);
+    EXPECT_FALSE(Check(p, revoke(p.goal_moss, "Moss"), role, "Moss").ok());
+  }
+  EXPECT_TRUE(Check(p, approve(p.goal_vestby, "Moss"), Role::kAdmin, "Moss").ok());
+  // Revoking follows the same rule.
+  EXPECT_TRUE(p.Submit(moss_goal, Role::kEditor, "Moss").ok());
+  EXPECT_FALSE(Check(p, revoke(p.goal_moss, "Moss"), Role::kEditor, "Vestby").ok());
+  EXPECT_FALSE(Check(p, revoke(p.goal_moss, "Vestby"), Role::kEditor, "Vestby").ok());
+  EXPECT_TRUE(p.Submit(revoke(p.goal_moss, "Moss"), Role::kEditor, "Moss").ok());
+}
+
+// The server's admission (Replica::CheckRemoteOp) takes every review kind,
+// including an approve naming the approver's whole version vector.
+TEST(PermissionsReviewTest, RemoteChecksAdmitEveryReviewKind) {
+  Plan p;
+  const OpId thread = AddThread(p, p.moss_measure);
+  const OpId sug = AddSuggestion(p, [&](Replica& r) {
+    return r.SuggestText(p.moss_measure, "title", 0, 4, "Vår");
+  });
+  std::vector<std::vector<Op>> batches = {
+      MakeAll(p, [&](Replica& r) { return r.Reply(thread, "Svar").status(); }),
+      MakeAll(p, [&](Replica& r) { return r.MarkRead(thread); }),
+      MakeAll(p, [&](Replica& r) { return r.Approve(p.goal_moss, "Moss"); }, "anne", "Moss"),
+      MakeAll(p, [&](Replica& r) { return r.AcceptSuggestion(sug); }, "anne", "Moss"),
+  };
+  for (const auto& batch : batches) {
+    for (const Op& op : batch) {
+      const Status st = p.server.CheckRemoteOp(op, p.server.max_lamport() + op.Length());
+      EXPECT_TRUE(st.ok()) << DescribeOp(op) << ": " << st.ToString();
+      EXPECT_TRUE(p.server.Apply(op).ok());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace samplan

@@ -340,10 +340,29 @@ void Room::DoJoin(SessionPtr session, JoinRequest req) {
     return;
   }
   std::vector<Op> ops;
+  size_t sent_ops = 0;
   std::string snapshot;
-  Status since = replica_->OpsSince(req.version, &ops);
-  if (since.ok()) {
+  // For "encoding": "binary": Base64Encode(EncodeOps(ops)), which a fresh
+  // join (empty version) takes from fresh_join_ops_ while the durable
+  // version is the one it was made at.
+  const bool binary = req.encoding == proto::OpsEncoding::kBinary;
+  const bool fresh = binary && req.version.empty();
+  std::shared_ptr<const std::string> encoded;
+  if (fresh && fresh_join_ops_ && fresh_join_version_ == pipeline_->durable()) {
+    encoded = fresh_join_ops_;
+    sent_ops = fresh_join_op_count_;
+  } else if (Status since = replica_->OpsSince(req.version, &ops); since.ok()) {
     ops = pipeline_->DurableOnly(std::move(ops));
+    sent_ops = ops.size();
+    if (binary) {
+      encoded = std::make_shared<const std::string>(
+          proto::Base64Encode(EncodeOps(ops)));
+      if (fresh) {
+        fresh_join_ops_ = encoded;
+        fresh_join_op_count_ = ops.size();
+        fresh_join_version_ = pipeline_->durable();
+      }
+    }
   } else {
     // The client is older than the replica's history (loaded from a
     // snapshot): send a snapshot, which must not hold non-durable ops.
@@ -367,9 +386,13 @@ void Room::DoJoin(SessionPtr session, JoinRequest req) {
   m.municipality = req.municipality;
   m.role = req.role;
   m.replica = *replica;
-  session->Send(Shared(proto::MakeJoined(plan_id_, RoleName(req.role), *replica,
-                                         last_seq_, pipeline_->durable(), ops,
-                                         snapshot, peers, req.ref)));
+  session->Send(Shared(
+      encoded ? proto::MakeJoinedBinary(plan_id_, RoleName(req.role), *replica,
+                                        last_seq_, pipeline_->durable(),
+                                        *encoded, peers, req.ref)
+              : proto::MakeJoined(plan_id_, RoleName(req.role), *replica,
+                                  last_seq_, pipeline_->durable(), ops,
+                                  snapshot, peers, req.ref)));
   const std::string presence = PresenceOf(m);
   members_.emplace(session.get(), std::move(m));
   Broadcast(Shared(presence), session.get());
@@ -379,7 +402,7 @@ void Room::DoJoin(SessionPtr session, JoinRequest req) {
             {"user", req.user},
             {"role", RoleName(req.role)},
             {"replica", *replica},
-            {"sent_ops", ops.size()},
+            {"sent_ops", sent_ops},
             {"sent_snapshot", !snapshot.empty()}});
 }
 
@@ -724,6 +747,76 @@ void Room::MaybeUnload() {
 
 void Room::ScheduleUnloadCheck() {
   asio::post(strand_, [self = shared_from_this()] { self->MaybeUnload(); });
+}
+
+void Room::QueryReview(SessionPtr session, std::string ref,
+                       proto::ReviewQuery query) {
+  asio::post(strand_, [self = shared_from_this(), session = std::move(session),
+                       ref = std::move(ref),
+                       query = std::move(query)]() mutable {
+    auto it = self->members_.find(session.get());
+    if (it == self->members_.end()) {
+      self->SendError(session, proto::kCodeNotJoined, "join a plan first",
+                      ref);
+      return;
+    }
+    if (self->poisoned_ || !self->loaded_) {
+      self->SendError(session, proto::kCodeUnavailable,
+                      "plan is being reloaded; rejoin", ref);
+      return;
+    }
+    query.viewer_user = it->second.user;
+    query.viewer_municipality = it->second.municipality;
+    Result<std::string> answer =
+        proto::RunReviewQueryText(*self->replica_, query);
+    if (!answer.ok()) {
+      self->SendError(session, proto::kCodeBadMessage,
+                      answer.status().message(), ref);
+      return;
+    }
+    session->Send(
+        Shared(proto::MakeReviewText(*answer, self->last_seq_, ref)));
+  });
+}
+
+void Room::RenderReview(proto::ReviewQuery query,
+                        std::function<void(int, std::string)> done) {
+  asio::post(strand_, [self = shared_from_this(), query = std::move(query),
+                       done = std::move(done)] {
+    self->WhenLoaded([self, query, done](Status loaded) {
+      auto error = [&](int status, std::string_view code,
+                       const std::string& message) {
+        nlohmann::json err = {
+            {"error", {{"code", code}, {"message", message}}}};
+        done(status, proto::Dump(err));
+      };
+      if (!loaded.ok()) {
+        const bool missing = loaded.code() == Status::Code::kNotFound;
+        if (missing) {
+          error(404, proto::kCodePlanNotFound,
+                "plan '" + self->plan_id_ + "' does not exist");
+        } else {
+          error(503, proto::kCodeUnavailable, loaded.ToString());
+        }
+        self->MaybeUnload();
+        return;
+      }
+      Result<std::string> answer =
+          proto::RunReviewQueryText(*self->replica_, query);
+      if (!answer.ok()) {
+        error(400, "bad_request", answer.status().message());
+      } else {
+        // {"plan", "seq", then the answer's members}.
+        std::string body = proto::Dump(nlohmann::json{
+            {"plan", self->plan_id_}, {"seq", self->last_seq_}});
+        body.pop_back();
+        body += ',';
+        body += std::string_view(*answer).substr(1);
+        done(200, std::move(body));
+      }
+      self->MaybeUnload();
+    });
+  });
 }
 
 void Room::RenderState(std::function<void(int, std::string)> done) {

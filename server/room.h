@@ -44,6 +44,8 @@
 #include "crdt/op.h"
 #include "crdt/replica.h"
 #include "crdt/version_vector.h"
+#include "protocol/messages.h"
+#include "protocol/review_json.h"
 #include "server/append_pipeline.h"
 #include "server/auth.h"
 #include "storage/plan_store.h"
@@ -66,6 +68,7 @@ struct JoinRequest {
   std::string user;
   std::string municipality;
   Role role = Role::kViewer;
+  protocol::OpsEncoding encoding = protocol::OpsEncoding::kJson;
 };
 
 class Room : public std::enable_shared_from_this<Room> {
@@ -88,6 +91,17 @@ class Room : public std::enable_shared_from_this<Room> {
   // Renders the plan's state (protocol/plan_state.h) plus its sequence
   // number; `done(http_status, body)` runs on the room's strand.
   void RenderState(std::function<void(int, std::string)> done);
+  // Answers a review_query of a member (protocol/review_json.h) with a
+  // `review` message, asking as the member's user and municipality (its
+  // inbox, its unread counts); a query the plan cannot answer is
+  // bad_message naming the member. Runs on the strand against the room's
+  // replica: O(review items log n) per query.
+  void QueryReview(SessionPtr session, std::string ref,
+                   protocol::ReviewQuery query);
+  // The same for HTTP: `done(http_status, body)` on the strand with
+  // {"plan", "seq", "query", "items", ...} (400 for a bad query).
+  void RenderReview(protocol::ReviewQuery query,
+                    std::function<void(int, std::string)> done);
   // Unloads the room (via Server::UnloadIfUnused) when it is idle.
   void ScheduleUnloadCheck();
 
@@ -171,6 +185,14 @@ class Room : public std::enable_shared_from_this<Room> {
   // Sessions whose join waits for LookUpOwnerThenJoin.
   std::vector<SessionPtr> owner_lookups_;
   std::mt19937_64 rng_;
+  // Base64Encode(EncodeOps(every durable op)) as of durable version
+  // `fresh_join_version_`: what a fresh binary join (empty version) gets,
+  // so a run of joins to a plan with a long log (each a megabyte) encodes
+  // it once. Rebuilt by the first such join after the durable version
+  // moved; dropped with the room.
+  std::shared_ptr<const std::string> fresh_join_ops_;
+  size_t fresh_join_op_count_ = 0;
+  VersionVector fresh_join_version_;
 };
 
 }  // namespace samplan

@@ -278,6 +278,7 @@ void WebsocketSession::HandleMessage(std::string_view text) {
       req.ref = msg.ref;
       req.version = std::move(msg.version);
       req.replica = msg.replica;
+      req.encoding = msg.encoding;
       req.session_id = id_;
       req.user = claims_->user;
       req.municipality = claims_->municipality;
@@ -303,6 +304,34 @@ void WebsocketSession::HandleMessage(std::string_view text) {
       }
       room_->SubmitOps(self, std::move(msg.ref), std::move(msg.ops), received);
       return;
+    case proto::ClientType::kReviewQuery: {
+      if (!room_) {
+        SendError(proto::kCodeNotJoined, "join a plan first", msg.ref);
+        return;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (review_refill_ == std::chrono::steady_clock::time_point{}) {
+        review_refill_ = now;
+      }
+      review_tokens_ = std::min(
+          kReviewQueryBurst,
+          review_tokens_ +
+              std::chrono::duration<double>(now - review_refill_).count() *
+                  kReviewQueriesPerSecond);
+      review_refill_ = now;
+      if (review_tokens_ < 1) {
+        metrics.rate_limited_total.fetch_add(1);
+        SendError(proto::kCodeRateLimited,
+                  "more than " +
+                      std::to_string(static_cast<int>(kReviewQueriesPerSecond)) +
+                      " review queries per second; query dropped",
+                  msg.ref);
+        return;
+      }
+      review_tokens_ -= 1;
+      room_->QueryReview(self, std::move(msg.ref), std::move(msg.review));
+      return;
+    }
     case proto::ClientType::kPresence:
       if (!room_) {
         SendError(proto::kCodeNotJoined, "join a plan first", msg.ref);

@@ -22,6 +22,10 @@
 // is dropped. Handshake and idle timeouts with keep-alive pings come from
 // websocket::stream_base::timeout.
 //
+// review_query messages are also limited to kReviewQueriesPerSecond
+// (burst kReviewQueryBurst) per session; past it they are refused with
+// rate_limited (the room's strand answers them, see Room::QueryReview).
+//
 // Thread-safety: Send, Close, ForceClose and OnJoinFailed may be called from any
 // thread (they post to the session's strand); the rest runs on the strand.
 #ifndef SAMPLAN_SERVER_WEBSOCKET_SESSION_H_
@@ -47,6 +51,9 @@ class Server;
 
 // The largest message an unauthenticated session may send.
 inline constexpr size_t kPreAuthMessageBytes = 8 * 1024;
+// review_query messages per second per session, and their burst.
+inline constexpr double kReviewQueriesPerSecond = 10;
+inline constexpr double kReviewQueryBurst = 20;
 
 class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
  public:
@@ -127,6 +134,11 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   // (accepted messages in between do not reset it: a client flooding at
   // many times the rate still gets a token now and then).
   uint64_t refused_streak_ = 0;
+  // review_query messages have a bucket of their own on top of the
+  // message rate: each costs the room's strand a pass over the plan's
+  // review state, which other members' edits wait for.
+  double review_tokens_ = kReviewQueryBurst;
+  std::chrono::steady_clock::time_point review_refill_;
 };
 
 }  // namespace samplan

@@ -50,6 +50,7 @@
 #include "crdt/replica.h"
 #include "protocol/json_codec.h"
 #include "protocol/plan_state.h"
+#include "protocol/review_json.h"
 #endif
 
 namespace samplan::wasm {
@@ -526,6 +527,20 @@ class JsReplica {
     for (const Op& op : ops) ThrowIfError(CheckOpShape(op));
     ThrowIfError(replica_->ApplyAll(ops));
   }
+  // Applies a joined message's "ops_binary" (base64 of EncodeOps, see
+  // docs/protocol.md): a megabyte of base64 for a plan under heavy review,
+  // passed as the string it arrived in and decoded here rather than turned
+  // into bytes by a JavaScript loop. DecodeOps checks every op's shape
+  // before any applies. Returns the number of ops applied.
+  double applyOpsBase64(const std::string& base64) {
+    std::string bytes;
+    Status s = protocol::Base64Decode(base64, &bytes);
+    if (!s.ok()) ThrowError("bad_message: ops_binary: " + s.ToString());
+    std::vector<Op> ops;
+    ThrowIfError(DecodeOps(bytes, &ops));
+    ThrowIfError(replica_->ApplyAll(ops));
+    return static_cast<double>(ops.size());
+  }
   // Wire ops this replica has beyond `version` (null: all), JSON array.
   std::string opsSinceJson(const val& version, bool with_author) const {
     std::vector<Op> ops;
@@ -666,6 +681,51 @@ class JsReplica {
                                    FieldValueFromJs(value, &kNumberType)));
   }
 
+  // Who this replica's local ops are by (the server stamps its own on the
+  // ops it accepts). Set it before review edits: only a comment's author
+  // may edit or delete it, and the core checks that locally too.
+  // time_ms: the wall time stamped on the next local ops (0: none); the
+  // server stamps its own on what it stores.
+  void setAuthor(const std::string& user, const std::string& municipality,
+                 double time_ms) {
+    replica_->SetAuthor(
+        Author{user, municipality, static_cast<int64_t>(time_ms)});
+  }
+
+  // ---- Review (protocol/review_json.h), JSON in and out, positions in
+  // code points.
+  // One local review edit, e.g. {"op": "reply", "thread": [r, c], "body":
+  // "..."} -> {"ok": true, "id": [r, c]} (the thread, comment or suggestion
+  // made, else the op logged) or {"ok": false, "error": "not_found: ..."};
+  // never throws for a refused edit (nothing changes then).
+  std::string reviewEditJson(const std::string& request) {
+    protocol::Json j = protocol::Json::parse(request, nullptr, false);
+    protocol::Json out = protocol::Json::object();
+    if (j.is_discarded()) {
+      out["ok"] = false;
+      out["error"] = "bad_json: the request is not valid JSON";
+      return out.dump();
+    }
+    Result<OpId> id = protocol::ApplyReviewRequest(replica_.get(), j);
+    out["ok"] = id.ok();
+    if (id.ok()) {
+      out["id"] = protocol::OpIdToJson(*id);
+    } else {
+      out["error"] = id.status().ToString();
+    }
+    return out.dump(-1, ' ', false, protocol::Json::error_handler_t::replace);
+  }
+  // A review view: the members of a review_query message plus "viewer":
+  // {"user", "municipality"} -> {"query", "items", ...extras}, as the
+  // server's `review` reply has them. Throws for a bad query.
+  std::string reviewJson(const std::string& query) const {
+    protocol::Json j = protocol::Json::parse(query, nullptr, false);
+    if (j.is_discarded()) ThrowError("bad_json: the query is not valid JSON");
+    protocol::ReviewQuery q;
+    ThrowIfError(protocol::ReviewQueryFromJson(j, &q));
+    return ValueOrThrow(protocol::RunReviewQueryText(*replica_, q));
+  }
+
   // ---- Snapshots and checks.
   val encodeSnapshot() const { return BytesToJs(replica_->EncodeSnapshot()); }
   std::string canonicalDump() const { return replica_->CanonicalDump(); }
@@ -776,6 +836,7 @@ void BindReplica() {
       .function("canonicalDump", &JsReplica::canonicalDump)
       .function("checkInvariants", &JsReplica::checkInvariants)
       .function("applyOpsJson", &JsReplica::applyOpsJson)
+      .function("applyOpsBase64", &JsReplica::applyOpsBase64)
       .function("opsSinceJson", &JsReplica::opsSinceJson)
       .function("ownOpsAfterJson", &JsReplica::ownOpsAfterJson)
       .function("counter", &JsReplica::counter)
@@ -786,7 +847,10 @@ void BindReplica() {
       .function("deleteTextSpans", &JsReplica::deleteTextSpans)
       .function("insertTableLine", &JsReplica::insertTableLine)
       .function("deleteTableLine", &JsReplica::deleteTableLine)
-      .function("setCell", &JsReplica::setCell);
+      .function("setCell", &JsReplica::setCell)
+      .function("setAuthor", &JsReplica::setAuthor)
+      .function("reviewEditJson", &JsReplica::reviewEditJson)
+      .function("reviewJson", &JsReplica::reviewJson);
 #endif
 }
 
