@@ -11,6 +11,7 @@
 // Positions are UTF-16 code units (what <textarea> reports); ids are the wire
 // form [replica, counter]. See docs/web-client.md.
 import { Emitter } from './emitter.js';
+import { utf16ToCodePoint, codePointMapper } from './reviewtext.js';
 
 // Instantiates the wasm core once per page (or test process).
 export async function loadCore(Factory) {
@@ -24,6 +25,18 @@ export async function loadCore(Factory) {
 
 const kMaxInsertUnits = 32768;
 const isHighSurrogate = (c) => c >= 0xd800 && c <= 0xdbff;
+
+// A field value in the wire's typed form {type, value} (json_codec
+// ValueToJson); `type` is the schema's type when known (int vs number,
+// string vs date), as the setField binding decides.
+export function typedValue(v, type) {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v) && typeof v.type === 'string') return v;
+  if (v === null || v === undefined) return { type: 'null', value: null };
+  if (typeof v === 'boolean') return { type: 'bool', value: v };
+  if (typeof v === 'number') return { type: type === 'int' ? 'int' : type === 'number' || !Number.isInteger(v) ? 'number' : 'int', value: v };
+  if (Array.isArray(v)) return { type: 'string_list', value: v.map(String) };
+  return { type: type === 'date' ? 'date' : 'string', value: String(v) };
+}
 
 const sameId = (a, b) => a != null && b != null && a[0] === b[0] && a[1] === b[1];
 export const idKey = (id) => `${id[0]}:${id[1]}`;
@@ -68,6 +81,13 @@ export class PlanDoc extends Emitter {
     if (!ops || ops.length === 0) return;
     this._r.applyOpsJson(JSON.stringify(ops));
     this._changed(false, ops);
+  }
+
+  // Applies a joined message's `ops_binary` (base64 of the core's binary op
+  // list, docs/protocol.md), handed to the wasm as the string it came in.
+  // The 'change' event carries no ops then: listeners refresh everything.
+  applyRemoteBase64(base64) {
+    if (this._r.applyOpsBase64(base64) > 0) this._changed(false, []);
   }
 
   // Wire ops this replica has beyond `version` (null = all).
@@ -176,6 +196,107 @@ export class PlanDoc extends Emitter {
   }
   // {node, parent, index, deleted, pos16?, charDeleted?}
   resolve(anchor) { return this._r.resolveAnchorJson(JSON.stringify(anchor)); }
+
+  // ---- Review (comments, suggestions, sign-off; docs/web-client.md
+  // "Review"). One request of the core's reviewEditJson binding, with text
+  // positions in UTF-16 units (converted here to the core's code points);
+  // the ops it makes are emitted like any local edit, so the Connection
+  // sends them. Returns {id, ops} (id: the new thread, comment or
+  // suggestion, else null); throws Error(code: message) when refused.
+  review(request) {
+    const req = { ...request };
+    const text = () => this._r.text(req.node, req.field);
+    if (req.op === 'add_thread' && req.field && req.from !== undefined && req.to !== undefined) {
+      const s = text();
+      [req.from, req.to] = [utf16ToCodePoint(s, req.from), utf16ToCodePoint(s, req.to)];
+    } else if (req.op === 'suggest_text') {
+      const s = text();
+      const from = utf16ToCodePoint(s, req.pos);
+      req.length = utf16ToCodePoint(s, req.pos + (req.length || 0)) - from;
+      req.pos = from;
+    }
+    // Values cross in the wire's typed form {type, value}; plain values
+    // (what the field controls give) are typed by the schema as setField
+    // types them.
+    if (req.op === 'suggest_field' && 'value' in req) {
+      const kind = this._schemaKind(this.kindOf(req.node));
+      req.value = typedValue(req.value, kind && kind.fields ? kind.fields[req.field] : undefined);
+    } else if (req.op === 'suggest_cell' && 'value' in req) {
+      req.value = typedValue(req.value, 'number');
+    } else if (req.op === 'set_thread' && 'value' in req) {
+      req.value = typedValue(req.value, { resolved: 'bool', due: 'date', assignee: 'string' }[req.attribute]);
+    }
+    // Stamped with the time now, so one's own new comment shows when it was
+    // made before the server's copy comes back in a later join; typing
+    // keeps time 0 (a changing author would split its ops).
+    const who = this._author;
+    if (who) this._r.setAuthor(who.user, who.municipality, Date.now());
+    let edited;
+    try {
+      edited = this._edit((r) => r.reviewEditJson(JSON.stringify(req)));
+    } finally {
+      if (who) this._r.setAuthor(who.user, who.municipality, 0);
+    }
+    const { result, ops } = edited;
+    const res = typeof result === 'string' ? JSON.parse(result) : result;
+    if (!res || !res.ok) throw new Error((res && res.error) || 'review edit refused');
+    return { id: res.id ?? null, ops };
+  }
+
+  // Who this replica's local ops are by (the server stamps what it stores;
+  // the local review state needs it at once: own comments, read marks).
+  // A no-op with a core that lacks the binding.
+  setAuthor(user, municipality = '') {
+    if (typeof this._r.setAuthor !== 'function') return;
+    this._author = { user, municipality };
+    this._r.setAuthor(user, municipality, 0);
+  }
+
+  // A review view (query: "threads" | "inbox" | "suggestions" | "conflicts"
+  // | "signoff" and the review_query filters, plus viewer {user,
+  // municipality}) → {items, ...extras}, as the server's review reply.
+  // Text places get UTF-16 twins: place.from16/to16 next to from/to.
+  reviewView(query) {
+    const raw = JSON.parse(this._r.reviewJson(JSON.stringify(query)));
+    const view = Array.isArray(raw) ? { items: raw } : raw;
+    const mappers = new Map();
+    const mapper = (node, field) => {
+      const key = `${node[0]}:${node[1]}/${field}`;
+      let m = mappers.get(key);
+      if (!m) {
+        let s = '';
+        try { s = this._r.text(node, field); } catch { /* gone */ }
+        m = codePointMapper(s);
+        mappers.set(key, m);
+      }
+      return m;
+    };
+    const convert = (place, node, field) => {
+      if (!place || !node || !field || typeof place.from !== 'number') return;
+      const m = mapper(node, field);
+      place.from16 = m(place.from);
+      place.to16 = typeof place.to === 'number' ? m(place.to) : place.from16;
+    };
+    if (query.query === 'threads' || query.query === 'inbox') {
+      for (const t of view.items || []) if (t.anchor) convert(t.place, t.anchor.node, t.anchor.field);
+    } else if (query.query === 'suggestions') {
+      for (const s of view.items || []) if (s.kind === 'text') convert(s.place, s.node, s.field);
+    }
+    return view;
+  }
+
+  // The schema entry of one kind: {fields: {name: type}, ...} (tolerant of
+  // the shapes schema() may give, as ui/schema.js).
+  _schemaKind(kind) {
+    const raw = this.schema();
+    const kinds = raw && raw.kinds ? raw.kinds : raw;
+    const k = Array.isArray(kinds) ? kinds.find((x) => x.name === kind) : kinds && kinds[kind];
+    if (!k) return null;
+    if (!Array.isArray(k.fields)) return k;
+    const fields = {};
+    for (const f of k.fields) fields[f.name] = f.type;
+    return { ...k, fields };
+  }
 
   _changed(local, ops) {
     this._state = null;

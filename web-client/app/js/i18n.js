@@ -8,9 +8,13 @@
 import en from './locales/en.js';
 import nb from './locales/nb.js';
 import sv from './locales/sv.js';
+import reviewEn from './locales/review-en.js';
+import reviewNb from './locales/review-nb.js';
+import reviewSv from './locales/review-sv.js';
 
 export const LANGUAGES = ['nb', 'sv', 'en'];
-const TABLES = { nb, sv, en };
+// The review panel's strings live in files of their own (locales/review-*).
+const TABLES = { nb: { ...nb, ...reviewNb }, sv: { ...sv, ...reviewSv }, en: { ...en, ...reviewEn } };
 
 // The first supported language in the preference list, else English.
 export function chooseLanguage(preferences) {
@@ -31,13 +35,13 @@ export function format(template, params) {
 // A translator for `lang`: t(key, params). Unknown keys fall back to English,
 // then to the key itself (visible, so a missing string is noticed).
 export function translator(lang) {
-  const table = TABLES[lang] || en;
+  const table = TABLES[lang] || TABLES.en;
   const t = (key, params) => {
-    const s = table[key] ?? en[key];
+    const s = table[key] ?? TABLES.en[key];
     return s === undefined ? key : format(s, params);
   };
   t.lang = TABLES[lang] ? lang : 'en';
-  t.has = (key) => key in table || key in en;
+  t.has = (key) => key in table || key in TABLES.en;
   // Numbers as the language writes them (comma decimals in nb and sv).
   t.number = (n) => new Intl.NumberFormat(t.lang === 'en' ? 'en-GB' : t.lang,
     { maximumFractionDigits: 2 }).format(n);

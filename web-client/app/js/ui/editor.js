@@ -14,6 +14,7 @@ import { indexTree, idKey } from '../permissions.js';
 import { normalizeSchema } from './schema.js';
 import { Outline, nodeTitle } from './outline.js';
 import { NodePanel } from './nodepanel.js';
+import { ReviewPanel } from './review.js';
 import { roleFor } from './auth.js';
 import { mark } from '../marks.js';
 
@@ -47,6 +48,9 @@ export class EditorScreen {
     this._dirtyTextOps = [];
     this._onDocChange = (e) => this._changed(e);
     this._onKey = (e) => this._globalKey(e);
+    // The review panel (ui/review.js) outlives renders: suggest mode, the
+    // open tab and threads survive a language switch.
+    this.review = new ReviewPanel({ app, editor: this });
     const m = /^#\/plans\/[^/]+\/node\/(\d+:\d+)$/.exec(location.hash);
     if (m) this.selected = m[1];
   }
@@ -75,8 +79,12 @@ export class EditorScreen {
         token: this.app.auth.token,
         plan: this.planId,
         store: this.store,
-        makeDoc: (replica, snapshot) => (snapshot
-          ? PlanDoc.fromSnapshot(core, snapshot, replica) : PlanDoc.create(core, replica)),
+        makeDoc: (replica, snapshot) => {
+          const doc = snapshot ? PlanDoc.fromSnapshot(core, snapshot, replica) : PlanDoc.create(core, replica);
+          // Own review items (comments, read marks) are ours at once.
+          if (doc.setAuthor) doc.setAuthor(this.app.auth.user, this.app.auth.municipality || '');
+          return doc;
+        },
       });
       this.conn.on('doc', ({ doc }) => this.setDoc(doc));
       this.conn.on('state', (s) => this._setConnState(s));
@@ -101,6 +109,7 @@ export class EditorScreen {
     document.removeEventListener('keydown', this._onKey);
     if (this._frame) cancelAnimationFrame(this._frame);
     if (this.panel) this.panel.destroy();
+    this.review.destroy();
     this.setDoc(null, { keep: true });
     if (this.conn) await this.conn.stop().catch(() => {});
     if (this.store && this.store.close) await this.store.close().catch(() => {});
@@ -154,6 +163,7 @@ export class EditorScreen {
     const textOnly = ops.length > 0 && ops.every((op) => TEXT_OPS.has(op.kind) &&
       !this._outlineShows(op.node, op.name));
     if (!textOnly) this._dirtyOutline = true;
+    this.review.docChanged(e, textOnly);
     if (e && e.local && textOnly && this.panel) {
       // A local text edit is made by the textarea that shows it (or by undo,
       // which refreshes the texts it touched): nothing else on screen
@@ -224,6 +234,7 @@ export class EditorScreen {
       this._renderTitle();
       if (this.outline) this.outline.update();
     }
+    this.review.update();
     if (this.panel) this.panel.update();
     this._renderUndo();
   }
@@ -241,6 +252,7 @@ export class EditorScreen {
       }
       this.outline._updateButtons();
     }
+    this.review.selectionChanged();
     if (this.panel) this.panel.update();
     this.setPresence(null, key);
   }
@@ -293,8 +305,9 @@ export class EditorScreen {
       this.outline = new Outline({ app: this.app, editor: this });
       this.panel = new NodePanel({ app: this.app, editor: this });
       main.append(this.errorEl, this.panel.el);
-      this.root.append(header, h('div', { class: 'workspace' }, this.outline.el, main));
+      this.root.append(header, h('div', { class: 'workspace' }, this.outline.el, main, this.review.render()));
       this.outline.update();
+      this.review.update();
       this.panel.update();
     }
     this._renderHeaderInfo();

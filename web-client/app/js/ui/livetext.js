@@ -17,13 +17,19 @@
 //   through `onPresence`; other users' carets and selections are drawn by a
 //   mirror <div> laid over the textarea (same font, padding and wrapping) in
 //   which the peers' positions are <span>s, plus a list of names beside it.
+// - Review (ui/reviewmarks.js): setMarks() draws comment highlights,
+//   suggested deletions (struck through) and insertions in the same mirror;
+//   with `drafting` (suggest mode) typing stays a draft in the textarea,
+//   remote changes wait as during a composition, and takeDraft() hands the
+//   draft over as one edit rebased on the doc's text.
 import { h, clear } from './dom.js';
 import { diffText, rebaseEdit, transformPos } from './textdiff.js';
 import { municipalityClass } from './colors.js';
 
 export class LiveText {
   // opts: {doc, node (wire id), field, textarea, editable, municipalities,
-  //        onPresence(presence|null), onError(err), t}
+  //        onPresence(presence|null), onError(err), t,
+  //        drafting (suggest mode), onDraft(hasDraft)}
   constructor(opts) {
     Object.assign(this, opts);
     const ta = this.textarea;
@@ -35,6 +41,7 @@ export class LiveText {
     this.anchors = null;   // {start, end, dir} wire anchors of the selection
     this.sel = null;       // {start, end, dir} positions in this.value
     this.peers = [];
+    this.marks = [];       // review marks: {from, to, cls, label?, insert?}
 
     // Same classes as the textarea (font weight of a title ...), so the
     // mirror wraps its text at exactly the same places.
@@ -78,6 +85,7 @@ export class LiveText {
     const ta = this.textarea;
     const typed = ta.value;
     const base = this.value;
+    if (this.drafting) { if (this.onDraft) this.onDraft(typed !== base); return; }
     if (typed === base) return;
     if (!this.editable) { ta.value = base; return; }
     let edit = diffText(base, typed, ta.selectionEnd);
@@ -171,7 +179,7 @@ export class LiveText {
   // keep the caret where it was relative to the characters around it.
   refresh() {
     if (this.applying) return;
-    if (this.composing) {
+    if (this.composing || this.hasDraft()) {
       this.pendingRemote = true;
       return;
     }
@@ -186,6 +194,10 @@ export class LiveText {
     if (next === this.value) { this.renderPeers(); return; }
     const old = this.value;
     const focused = document.activeElement === ta;
+    // A caret moved by a key (Ctrl+Home, arrows) whose selectionchange event
+    // has not run yet: take the anchors from where it is now, or the stale
+    // ones would put it back where it was.
+    if (focused && ta.value === old) this._selectionMoved();
     let start = ta.selectionStart;
     let end = ta.selectionEnd;
     const dir = ta.selectionDirection;
@@ -206,6 +218,38 @@ export class LiveText {
     if (focused) this._selectionMoved();
     else this.sel = null;
     this.renderPeers();
+  }
+
+  // ---------------------------------------------------- suggest mode
+
+  hasDraft() { return !!this.drafting && this.textarea.value !== this.value; }
+
+  // The draft as one edit {pos, del, ins} (UTF-16) on the doc's text now,
+  // or null; the textarea shows the doc's text again.
+  takeDraft() {
+    const ta = this.textarea;
+    const base = this.value;
+    let edit = diffText(base, ta.value, ta.selectionEnd);
+    const now = this.doc.text(this.node, this.field);
+    if (edit && now !== base) edit = rebaseEdit(edit, diffText(base, now));
+    this.discardDraft();
+    return edit && (edit.del || edit.ins) ? edit : null;
+  }
+
+  discardDraft() {
+    this.pendingRemote = false;
+    this.textarea.value = this.value;
+    this.refresh();
+    if (this.onDraft) this.onDraft(false);
+  }
+
+  // Review marks in UTF-16 positions of the doc's text: ranges {from, to,
+  // cls} (highlighted, or struck through with cls 'sg-strike') and
+  // insertion points {from, to: from, insert: true, label, cls}.
+  setMarks(marks) {
+    const same = JSON.stringify(marks) === JSON.stringify(this.marks);
+    this.marks = marks;
+    if (!same) this.renderPeers();
   }
 
   _resolveSelection() {
@@ -234,8 +278,11 @@ export class LiveText {
     clear(list);
     clear(this.mirror);
     this.wrap.classList.toggle('has-peers', this.peers.length > 0);
-    if (this.peers.length === 0) return;
+    this.wrap.classList.toggle('has-marks', this.marks.length > 0);
+    if (this.peers.length === 0 && this.marks.length === 0) return;
     const text = this.value;
+    const review = this.marks.filter((m) => m.from <= text.length)
+      .map((m) => ({ ...m, to: Math.min(m.to, text.length) }));
     const marks = [];
     for (const p of this.peers) {
       let caret = null;
@@ -261,9 +308,15 @@ export class LiveText {
     // The mirror: the text split at every peer's selection ends and carets.
     const cuts = new Set([0, text.length]);
     for (const m of marks) { cuts.add(m.from); cuts.add(m.to); cuts.add(m.caret); }
+    for (const m of review) { cuts.add(m.from); cuts.add(m.to); }
     const points = [...cuts].sort((a, b) => a - b);
     for (let i = 0; i < points.length; i++) {
       const at = points[i];
+      for (const m of review) {
+        if (!m.insert || m.from !== at) continue;
+        this.mirror.append(h('span', { class: ['sg-point', m.cls] },
+          h('ins', { class: ['sg-label', m.cls] }, m.label || '')));
+      }
       for (const m of marks) {
         if (m.caret !== at) continue;
         const cls = municipalityClass(m.p.municipality, this.municipalities);
@@ -273,9 +326,15 @@ export class LiveText {
       if (i + 1 >= points.length) break;
       const seg = text.slice(at, points[i + 1]);
       const selBy = marks.find((m) => m.from <= at && points[i + 1] <= m.to && m.from !== m.to);
-      this.mirror.append(selBy
+      let node = selBy
         ? h('mark', { class: ['peer-sel', municipalityClass(selBy.p.municipality, this.municipalities)] }, seg)
-        : document.createTextNode(seg));
+        : document.createTextNode(seg);
+      for (const m of review) {
+        if (!m.insert && m.from <= at && points[i + 1] <= m.to && m.from !== m.to) {
+          node = h(m.cls.includes('sg-strike') ? 'del' : 'mark', { class: m.cls }, node);
+        }
+      }
+      this.mirror.append(node);
     }
     // A trailing newline needs a character after it to take up a line.
     this.mirror.append('\u200b');

@@ -6,6 +6,11 @@
 // The panel is built once per selected node (and rebuilt when the node's
 // editability changes); every doc change then updates its controls in place,
 // so typing, IME composition and focus survive remote edits.
+//
+// Review hooks (ui/review.js, through editor.review): in suggest mode the
+// controls are editable for whoever may suggest, texts draft and fields and
+// cells write through a doc whose edits are suggestions; decorate() marks
+// comments and suggestions on the controls after every update.
 import { h, clear, nextId } from './dom.js';
 import { idKey, canEditNode, canEditField } from '../permissions.js';
 import { displayNumber } from '../numbering.js';
@@ -40,11 +45,13 @@ export class NodePanel {
     const ed = this.editor;
     const key = ed.selected && ed.index && ed.index.has(ed.selected) ? ed.selected : null;
     const perm = key ? canEditNode(ed.user, ed.index, key) : null;
-    const signature = key ? `${key}|${perm.ok}|${JSON.stringify(ed.index.get(key).owner)}|${ed.user.role}` : '';
+    const suggesting = !!(ed.review && ed.review.suggesting());
+    const signature = key ? `${key}|${perm.ok}|${JSON.stringify(ed.index.get(key).owner)}|${ed.user.role}|${suggesting}` : '';
     if (signature !== this.signature || ed.docVersion !== this.docVersion) {
       this.signature = signature;
       this.docVersion = ed.docVersion;
-      this._build(key, perm);
+      this._build(key, perm, suggesting);
+      if (key && ed.review) ed.review.decorate(this);
       return;
     }
     if (!key) return;
@@ -53,6 +60,7 @@ export class NodePanel {
     for (const f of this.fields) f.update();
     for (const tb of this.tables) tb.update();
     this.updatePresence();
+    if (ed.review) ed.review.decorate(this);
   }
 
   // Only the live texts that `ops` touched (a local text edit: the typing
@@ -66,7 +74,7 @@ export class NodePanel {
     }
   }
 
-  _build(key, perm) {
+  _build(key, perm, suggesting = false) {
     const ed = this.editor;
     const { t } = this.app;
     const hadFocus = this.el.contains(document.activeElement) ? document.activeElement : null;
@@ -100,7 +108,15 @@ export class NodePanel {
     this.el.dataset.node = key;
     const reasonId = nextId('readonly-reason');
     this.reasonId = perm.ok ? null : reasonId;
-    if (!perm.ok) {
+    // Suggest mode: whoever may suggest types into the controls, and what
+    // they change becomes suggestions (the doc the controls get says so).
+    const writable = perm.ok || suggesting;
+    const doc = suggesting ? ed.review.suggestDoc() : ed.doc;
+    if (suggesting) {
+      this.reasonId = reasonId;
+      this.el.append(h('p', { id: reasonId, class: 'suggest-note', 'data-testid': 'suggest-note', role: 'note' },
+        t('review.suggestingNote')));
+    } else if (!perm.ok) {
       this.el.append(h('p', { id: reasonId, class: 'readonly-reason', 'data-testid': 'readonly-reason', role: 'note' },
         t(perm.reason.key, { ...perm.reason.params, role: t(`role.${perm.reason.params.role}`) })));
     }
@@ -116,11 +132,12 @@ export class NodePanel {
         id: taId, class: ['live', name === titleName ? 'title-text' : 'body-text'],
         'data-testid': testid, 'data-field': name, rows: name === titleName ? 2 : 6,
         spellcheck: 'true', lang: this.app.t.lang === 'sv' ? 'sv' : 'nb',
-        readOnly: !perm.ok, 'aria-readonly': perm.ok ? null : 'true',
+        readOnly: !writable, 'aria-readonly': writable ? null : 'true',
         'aria-describedby': this.reasonId,
       });
       const lt = new LiveText({
         doc: ed.doc, node: id, field: name, textarea: ta, editable: perm.ok, t,
+        drafting: suggesting, onDraft: (has) => ed.review.draftChanged(lt, has),
         municipalities: ed.municipalities,
         onPresence: (p) => ed.setPresence(p, key),
         onError: (err) => ed.reportError(err),
@@ -129,7 +146,7 @@ export class NodePanel {
       this.texts.push(lt);
       this.el.append(h('div', { class: ['text-field', `text-${name}`] },
         h('label', { for: taId }, t.has(`text.${name}`) ? t(`text.${name}`) : name),
-        lt.wrap, lt.peerList));
+        lt.wrap, lt.peerList, suggesting ? ed.review.draftBar(lt) : null));
     }
 
     // Fields.
@@ -137,8 +154,8 @@ export class NodePanel {
     if (names.length) {
       const grid = h('div', { class: 'fields' });
       for (const name of names) {
-        const fp = canEditField(ed.user, ed.index, key, name);
-        const f = new FieldControl({ t, doc: ed.doc, node: id, kind: node.kind, name,
+        const fp = suggesting ? { ok: true } : canEditField(ed.user, ed.index, key, name);
+        const f = new FieldControl({ t, doc, node: id, kind: node.kind, name,
           type: kind.fields[name], editable: fp.ok, municipalities: ed.municipalities,
           reasonId: this.reasonId,
           onError: (err) => ed.reportError(err) });
@@ -153,7 +170,7 @@ export class NodePanel {
 
     // Tables.
     for (const name of kind.tables) {
-      const tb = new TableEditor({ t, doc: ed.doc, node: id, name, editable: perm.ok,
+      const tb = new TableEditor({ t, doc, node: id, name, editable: writable,
         title: nodeTitle(node), municipalities: ed.municipalities,
         getTable: () => {
           const e = ed.index.get(key);
