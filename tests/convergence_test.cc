@@ -1,12 +1,17 @@
 // Seeded randomized convergence tests for the plan CRDT.
 //
 // Five replicas make random mixed edits (tree create/move/delete, fields,
-// text, tables) while a simulated network delivers random subsets of what
-// each lacks, shuffled and duplicated, between the members of random
-// partitions. After healing, every replica must hold the identical plan,
+// text, tables) and review operations (threads on nodes, fields, text
+// ranges and cells, replies, comment edits and deletes, thread attributes,
+// read marks, suggestions of every kind, accepts - stale ones too - and
+// rejects, approvals and revocations) while a simulated network delivers
+// random subsets of what each lacks, shuffled and duplicated, between the
+// members of random partitions. After healing, every replica must hold the
+// identical plan and review state (and answer every review view alike),
 // pass its invariant check, and survive a snapshot round trip; a replica
 // that joins late from a snapshot must converge too. Fixed seeds run in CI;
-// SAMPLAN_LONG=1 runs many more seeds and steps.
+// SAMPLAN_LONG=1 runs many more seeds and steps. (Review operations through
+// the real server: tests/review_rights_test.cc.)
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,6 +22,7 @@
 
 #include "crdt/replica.h"
 #include "crdt/utf8.h"
+#include "protocol/review_json.h"
 
 namespace samplan {
 namespace {
@@ -41,6 +47,8 @@ class Simulation {
       Partition();
     } else if (roll < 70) {
       Edit(*replicas_[Rand(replicas_.size())]);
+    } else if (roll < 80) {
+      ReviewEdit(*replicas_[Rand(replicas_.size())]);
     } else {
       Deliver();
     }
@@ -63,6 +71,7 @@ class Simulation {
 
   std::vector<std::unique_ptr<Replica>>& replicas() { return replicas_; }
   int edits() const { return edits_; }
+  int review_edits() const { return review_edits_; }
 
  private:
   size_t Rand(size_t n) { return static_cast<size_t>(rng_() % n); }
@@ -213,10 +222,145 @@ class Simulation {
     if (s.ok()) ++edits_;
   }
 
+  // One random review operation (the replicas carry no author, so each may
+  // edit every comment: the core's author check compares equal names).
+  void ReviewEdit(Replica& r) {
+    const std::vector<OpId> nodes = Nodes(r, true);
+    const OpId node = nodes[Rand(nodes.size())];
+    const KindSchema* kind = r.schema().Find(r.KindOf(node));
+    ASSERT_NE(kind, nullptr);
+    const ReviewState& review = r.review();
+    std::vector<OpId> threads, comments, open;
+    for (const auto& [id, t] : review.threads()) threads.push_back(id);
+    for (const auto& [id, c] : review.comments()) comments.push_back(id);
+    for (const auto& [id, sug] : review.suggestions()) {
+      if (sug.status == SuggestionStatus::kOpen) open.push_back(id);
+    }
+    std::string text;
+    size_t size = 0;
+    if (!kind->texts.empty()) {
+      text = Pick(kind->texts);
+      const TextSequence* t = r.TextOf(node, text);
+      size = t == nullptr ? 0 : t->size();
+    }
+    const char* const kParties[] = {"user:anne", "municipality:Moss",
+                                    "municipality:Vestby"};
+    const int what = Rand(100);
+    Status s;
+    if (what < 20) {
+      Replica::ThreadAnchorSpec spec = Replica::ThreadAnchorSpec::OnNode(node);
+      const int a = Rand(4);
+      if (a == 1 && size > 0) {
+        const size_t from = Rand(size);
+        spec = Replica::ThreadAnchorSpec::OnText(
+            node, text, from, from + 1 + Rand(std::min<size_t>(6, size - from)));
+      } else if (a == 2 && !kind->tables.empty()) {
+        const std::string table = Pick(kind->tables);
+        const Table* t = r.TableOf(node, table);
+        if (t == nullptr) return;
+        const std::vector<OpId> rows = t->VisibleLines(TableAxis::kRow);
+        const std::vector<OpId> cols = t->VisibleLines(TableAxis::kColumn);
+        if (rows.empty()) return;
+        spec = Replica::ThreadAnchorSpec::OnCell(
+            node, table, rows[Rand(rows.size())],
+            cols.empty() || Rand(4) == 0 ? kNullId : cols[Rand(cols.size())]);
+      } else if (a == 3 && !kind->fields.empty()) {
+        auto field = kind->fields.begin();
+        std::advance(field, Rand(kind->fields.size()));
+        spec = Replica::ThreadAnchorSpec::OnField(node, field->first);
+      }
+      std::vector<std::string> mentions;
+      if (Rand(2)) mentions.push_back(kParties[Rand(3)]);
+      s = r.AddThread(spec, RandomText(), mentions).status();
+    } else if (what < 30 && !threads.empty()) {
+      s = r.Reply(threads[Rand(threads.size())], RandomText()).status();
+    } else if (what < 36 && !comments.empty()) {
+      const OpId c = comments[Rand(comments.size())];
+      s = Rand(3) ? r.EditComment(c, RandomText(), {kParties[Rand(3)]})
+                  : r.DeleteComment(c);
+    } else if (what < 46 && !threads.empty()) {
+      const OpId t = threads[Rand(threads.size())];
+      switch (Rand(3)) {
+        case 0:
+          s = r.SetThread(t, "resolved", FieldValue::Bool(Rand(2)));
+          break;
+        case 1:
+          s = r.SetThread(t, "assignee",
+                          Rand(4) ? FieldValue::String(kParties[Rand(3)])
+                                  : FieldValue::Null());
+          break;
+        default:
+          s = r.SetThread(t, "due", RandomValue(ValueType::kDate));
+      }
+    } else if (what < 50 && !threads.empty()) {
+      s = r.MarkRead(threads[Rand(threads.size())]);
+    } else if (what < 75) {
+      switch (Rand(6)) {
+        case 0:
+          if (text.empty()) return;
+          {
+            const size_t pos = Rand(size + 1);
+            const size_t len = pos == size ? 0 : Rand(std::min<size_t>(4, size - pos + 1));
+            s = r.SuggestText(node, text, pos, len, Rand(3) ? RandomText() : "")
+                    .status();
+          }
+          break;
+        case 1:
+          if (kind->fields.empty()) return;
+          {
+            auto field = kind->fields.begin();
+            std::advance(field, Rand(kind->fields.size()));
+            s = r.SuggestField(node, field->first, RandomValue(field->second))
+                    .status();
+          }
+          break;
+        case 2:
+          if (kind->tables.empty()) return;
+          {
+            const std::string table = Pick(kind->tables);
+            const Table* t = r.TableOf(node, table);
+            if (t == nullptr) return;
+            const std::vector<OpId> rows = t->VisibleLines(TableAxis::kRow);
+            if (rows.empty()) return;
+            s = r.SuggestCell(node, table, rows[Rand(rows.size())], kNullId,
+                              FieldValue::Int(Rand(100)))
+                    .status();
+          }
+          break;
+        case 3:
+          if (kind->children.empty()) return;
+          s = r.SuggestNode(node, Rand(r.Children(node).size() + 1),
+                            Pick(kind->children), RandomText())
+                  .status();
+          break;
+        case 4: {
+          if (node == kRootNode) return;
+          const OpId parent = nodes[Rand(nodes.size())];
+          if (r.tree().IsAncestor(node, parent)) return;
+          s = r.SuggestMove(node, parent, Rand(r.Children(parent).size() + 1))
+                  .status();
+          break;
+        }
+        default:
+          if (node == kRootNode) return;
+          s = r.SuggestDelete(node).status();
+      }
+    } else if (what < 90 && !open.empty()) {
+      const OpId sug = open[Rand(open.size())];
+      s = Rand(3) ? r.AcceptSuggestion(sug, Rand(2))
+                  : r.RejectSuggestion(sug, RandomText());
+    } else if (what >= 90) {
+      const char* m = Rand(2) ? "Moss" : "Vestby";
+      s = Rand(4) ? r.Approve(node, m) : r.RevokeApproval(node, m);
+    }
+    if (s.ok()) ++review_edits_;
+  }
+
   std::mt19937_64 rng_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::vector<int> groups_;
   int edits_ = 0;
+  int review_edits_ = 0;
   int held_back_ = 0;
 };
 
@@ -229,7 +373,28 @@ struct Coverage {
   int moved_nodes = 0;    // moves in the final tree log
   int text_chars = 0;     // visible characters at the end
   int table_cells = 0;    // table cells written
+  int review_edits = 0;   // review operations made
+  int threads = 0;        // threads at the end
+  int orphaned = 0;       // text threads whose text is all gone
+  int accepted = 0;       // suggestions accepted
+  int stale = 0;          // open suggestions whose target changed
+  int outdated = 0;       // approvals outdated by a later edit
 };
+
+// Every review view of `r`, as one JSON text (the same for equal replicas).
+std::string ReviewViews(const Replica& r) {
+  std::string out;
+  for (const char* view : {"threads", "inbox", "suggestions", "conflicts", "signoff"}) {
+    protocol::ReviewQuery q;
+    const nlohmann::json query = {{"query", view},
+                                  {"viewer", {{"user", "anne"}, {"municipality", "Moss"}}}};
+    if (!protocol::ReviewQueryFromJson(query, &q).ok()) return "bad query";
+    Result<nlohmann::json> answer = protocol::RunReviewQuery(r, q);
+    out += answer.ok() ? answer->dump() : answer.status().ToString();
+    out += "\n";
+  }
+  return out;
+}
 
 void RunSeed(uint64_t seed, int steps, Coverage* coverage) {
   SCOPED_TRACE("seed " + std::to_string(seed));
@@ -242,13 +407,28 @@ void RunSeed(uint64_t seed, int steps, Coverage* coverage) {
   if (::testing::Test::HasFatalFailure()) return;
   auto& rs = sim.replicas();
   const std::string expected = rs[0]->CanonicalDump();
+  const std::string views = ReviewViews(*rs[0]);
   for (auto& r : rs) {
     EXPECT_EQ(r->pending_count(), 0u);
     Status inv = r->CheckInvariants();
     ASSERT_TRUE(inv.ok()) << inv.ToString();
     ASSERT_EQ(r->CanonicalDump(), expected);
+    ASSERT_EQ(ReviewViews(*r), views);
   }
   EXPECT_GT(sim.edits(), steps / 4);
+  coverage->review_edits += sim.review_edits();
+  {
+    const Replica& r = *rs[0];
+    coverage->threads += r.review().threads().size();
+    for (const auto& [id, t] : r.review().threads()) {
+      coverage->orphaned += t.anchor == AnchorKind::kText && r.LocateThread(t).orphaned;
+    }
+    for (const auto& [id, s] : r.review().suggestions()) {
+      coverage->accepted += s.status == SuggestionStatus::kAccepted;
+      coverage->stale += s.status == SuggestionStatus::kOpen && r.CheckSuggestion(s).stale;
+    }
+    for (const auto& [key, a] : r.review().approvals()) coverage->outdated += r.ApprovalOutdated(a);
+  }
   coverage->held_back += sim.held_back();
   const Replica& r0 = *rs[0];
   coverage->deleted_nodes += r0.Children(kTrashNode).size();
@@ -284,6 +464,7 @@ void RunSeed(uint64_t seed, int steps, Coverage* coverage) {
   auto loaded = Replica::DecodeSnapshot(snapshot, 999);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ((*loaded)->CanonicalDump(), expected);
+  EXPECT_EQ(ReviewViews(**loaded), views);
   Replica fresh(998);
   std::vector<Op> all;
   ASSERT_TRUE(rs[1]->OpsSince(VersionVector(), &all).ok());
@@ -291,6 +472,7 @@ void RunSeed(uint64_t seed, int steps, Coverage* coverage) {
   ASSERT_TRUE(fresh.ApplyAll(all).ok());
   EXPECT_EQ(fresh.pending_count(), 0u);
   EXPECT_EQ(fresh.CanonicalDump(), expected);
+  EXPECT_EQ(ReviewViews(fresh), views);
 }
 
 TEST(ConvergenceTest, FixedSeeds) {
@@ -307,11 +489,21 @@ TEST(ConvergenceTest, FixedSeeds) {
   EXPECT_GT(coverage.moved_nodes, seeds);
   EXPECT_GT(coverage.text_chars, seeds * 50);
   EXPECT_GT(coverage.table_cells, seeds / 5);
+  EXPECT_GT(coverage.review_edits, seeds * 20);
+  EXPECT_GT(coverage.threads, seeds);
+  EXPECT_GT(coverage.orphaned, 0);
+  EXPECT_GT(coverage.accepted, seeds);
+  EXPECT_GT(coverage.stale, 0);
+  EXPECT_GT(coverage.outdated, 0);
   std::printf("coverage over %d seeds: held back %d, conflicts %d, deleted "
-              "nodes %d, moves %d, text chars %d, table cells %d\n",
+              "nodes %d, moves %d, text chars %d, table cells %d, review ops "
+              "%d, threads %d (%d orphaned), accepted %d, stale %d, outdated "
+              "approvals %d\n",
               seeds, coverage.held_back, coverage.conflicts,
               coverage.deleted_nodes, coverage.moved_nodes,
-              coverage.text_chars, coverage.table_cells);
+              coverage.text_chars, coverage.table_cells, coverage.review_edits,
+              coverage.threads, coverage.orphaned, coverage.accepted,
+              coverage.stale, coverage.outdated);
 }
 
 }  // namespace
