@@ -3,10 +3,14 @@
 // port with a temporary data directory and drives it with many WebSocket
 // clients on one client thread.
 //
-//   build/server_load_bench [fanout|fanout-nosync|throughput|connections|all]
+//   build/server_load_bench [fanout|fanout-nosync|review-fanout|throughput|
+//                            connections|all]
 //
 //   fanout       one plan, 10 writers typing 20 ops/s each, 50 readers:
 //                fan-out latency (edit sent -> every reader has it), 10 s
+//   review-fanout  the same load, but each writer comments instead of
+//                typing (add_comment: a new thread, or mostly replies,
+//                some with mentions): a comment's fan-out latency
 //   throughput   one plan, 1 writer replaying automerge-paper (batches,
 //                4 in flight, as fast as acks allow), 10 readers applying
 //                everything; every reader must end with the trace's text
@@ -16,6 +20,7 @@
 // Prints one JSON object per scenario. Not a Google Benchmark program (it
 // measures a separate process over sockets); it has its own main().
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -27,6 +32,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -55,6 +61,21 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
+}
+
+// CPU time (user + system) the process has used, ms.
+double CpuMsOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces): state is 3rd,
+  // utime the 14th, stime the 15th.
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i >= 14) ticks += std::stod(field);
+  }
+  return ticks * 1000.0 / sysconf(_SC_CLK_TCK);
 }
 
 long RssKb(pid_t pid) {
@@ -191,7 +212,40 @@ double Percentile(std::vector<double>& v, double p) {
 
 // ---- fanout ------------------------------------------------------------------
 
-int Fanout(bool sync) {
+// What each writer sends: keystrokes into a text block of its own, or
+// review comments on the demo plan's nodes.
+enum class FanoutLoad { kTyping, kComments };
+
+// One comment by writer `i`: every fifth a new thread (on a node, or on a
+// range of its title), else a reply to the writer's latest thread; every
+// third mentions a user or a municipality.
+void Comment(Replica& r, int i, int tick, const std::vector<OpId>& targets,
+             OpId* thread) {
+  static const char* const kBodies[] = {
+      "Bør vi tallfeste dette?", "Kilden må oppgis her.",
+      "Enig, jeg tar det videre i arbeidsgruppen.",
+      "Vestby ønsker en tidsfrist her."};
+  static const char* const kMentions[] = {"user:ola", "municipality:Moss",
+                                          "user:kari", "municipality:Vestby"};
+  std::vector<std::string> mentions;
+  if (tick % 3 == 0) mentions.push_back(kMentions[(i + tick) % 4]);
+  const char* body = kBodies[(i + tick) % 4];
+  if (thread->IsNull() || tick % 5 == 0) {
+    const OpId node = targets[(i + tick) % targets.size()];
+    Replica::ThreadAnchorSpec spec = Replica::ThreadAnchorSpec::OnNode(node);
+    const TextSequence* title = r.TextOf(node, "title");
+    if (tick % 2 == 0 && title != nullptr && title->size() > 10) {
+      spec = Replica::ThreadAnchorSpec::OnText(node, "title", 2, 10);
+    }
+    Result<OpId> t = r.AddThread(spec, body, mentions);
+    if (t.ok()) *thread = *t;
+  } else {
+    r.Reply(*thread, body, mentions);
+  }
+}
+
+int Fanout(bool sync, FanoutLoad load = FanoutLoad::kTyping) {
+  const bool comments = load == FanoutLoad::kComments;
   TempDir dir;
   ServerProcess server;
   const std::string data = dir.path() + "/data";
@@ -241,26 +295,46 @@ int Fanout(bool sync) {
       }
     });
   }
-  // Each writer creates its text block, then types one character per 50 ms.
-  std::vector<OpId> nodes(kWriters);
+  // Each writer creates its text block, then types one character per 50 ms
+  // (or comments once per 50 ms on the demo plan's nodes).
+  std::vector<OpId> nodes(kWriters), threads(kWriters);
   std::vector<VersionVector> sent(kWriters);
+  std::vector<OpId> targets;
+  if (comments) {
+    const Replica& r = *writers[0]->replica;
+    std::function<void(OpId)> walk = [&](OpId n) {
+      targets.push_back(n);
+      for (OpId c : r.Children(n)) walk(c);
+    };
+    walk(kRootNode);
+  }
   for (int i = 0; i < kWriters; ++i) {
     Replica& r = *writers[i]->replica;
     sent[i] = r.version();
-    nodes[i] = *r.CreateNode(kRootNode, 0, "text_block");
+    if (comments) {
+      Comment(r, i, 0, targets, &threads[i]);
+    } else {
+      nodes[i] = *r.CreateNode(kRootNode, 0, "text_block");
+    }
     writers[i]->Send(OpsMessage(TakeNewOps(r, &sent[i]), "n"));
   }
   ioc.run_for(std::chrono::milliseconds(500));
+  const double cpu0 = CpuMsOf(server.pid());
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration_cast<Clock::duration>(
                                std::chrono::duration<double>(kSeconds));
   std::vector<std::unique_ptr<asio::steady_timer>> timers;
   size_t ops_sent = 0;
+  std::vector<int> ticks(kWriters);
   std::function<void(int)> tick = [&](int i) {
     if (Clock::now() >= end) return;
     Replica& r = *writers[i]->replica;
-    const size_t len = r.Text(nodes[i], "body")->size();
-    r.InsertText(nodes[i], "body", len, "a");
+    if (comments) {
+      Comment(r, i, ++ticks[i], targets, &threads[i]);
+    } else {
+      const size_t len = r.Text(nodes[i], "body")->size();
+      r.InsertText(nodes[i], "body", len, "a");
+    }
     std::vector<Op> ops = TakeNewOps(r, &sent[i]);
     // Ops of other writers applied meanwhile are not ours to send.
     std::vector<Op> mine;
@@ -279,18 +353,20 @@ int Fanout(bool sync) {
     timers[i]->async_wait([&, i](beast::error_code) { tick(i); });
   }
   ioc.run_until(end + std::chrono::seconds(2));
+  const double server_cpu_ms = CpuMsOf(server.pid()) - cpu0;
   const size_t expected = ops_sent * kReaders;
   const size_t got = latencies.size();
   const double p50 = Percentile(latencies, 0.5), p99 = Percentile(latencies, 0.99),
                p999 = Percentile(latencies, 0.999),
                max = latencies.empty() ? 0 : latencies.back();
   std::printf(
-      "{\"scenario\": \"fanout\", \"fsync\": %s, \"writers\": %d, \"readers\": %d, \"seconds\": %.0f, "
+      "{\"scenario\": \"%s\", \"fsync\": %s, \"writers\": %d, \"readers\": %d, \"seconds\": %.0f, "
       "\"ops_sent\": %zu, \"deliveries\": %zu, \"deliveries_expected\": %zu, "
       "\"acks\": %zu, \"errors\": %zu, \"latency_ms\": {\"p50\": %.3f, \"p99\": %.3f, "
-      "\"p999\": %.3f, \"max\": %.3f}, \"server_rss_kb\": %ld}\n",
-      sync ? "true" : "false", kWriters, kReaders, kSeconds, ops_sent, got, expected, acks, errors, p50, p99,
-      p999, max, RssKb(server.pid()));
+      "\"p999\": %.3f, \"max\": %.3f}, \"server_rss_kb\": %ld, "
+      "\"server_cpu_ms_per_op\": %.3f}\n",
+      comments ? "review-fanout" : "fanout", sync ? "true" : "false", kWriters, kReaders, kSeconds, ops_sent, got, expected, acks, errors, p50, p99,
+      p999, max, RssKb(server.pid()), ops_sent ? server_cpu_ms / ops_sent : 0.0);
   std::fflush(stdout);
   for (auto& c : writers) c->Close();
   for (auto& c : readers) c->Close();
@@ -531,6 +607,9 @@ int main(int argc, char** argv) {
   int rc = 0;
   if (what == "fanout" || what == "all") rc |= samplan::bench::Fanout(true);
   if (what == "fanout-nosync" || what == "all") rc |= samplan::bench::Fanout(false);
+  if (what == "review-fanout" || what == "all") {
+    rc |= samplan::bench::Fanout(true, samplan::bench::FanoutLoad::kComments);
+  }
   if (what == "throughput" || what == "all") rc |= samplan::bench::Throughput();
   if (what == "connections" || what == "all") rc |= samplan::bench::Connections();
   return rc;
