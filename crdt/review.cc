@@ -30,7 +30,7 @@ const Suggestion* ReviewState::FindSuggestion(OpId id) const {
 }
 
 void ReviewState::Integrate(const Op& op) {
-  ops_.emplace(std::make_pair(op.lamport, op.id), op);
+  ops_.push_back(op);
   switch (op.kind) {
     case OpKind::kAddComment: {
       Comment c;
@@ -62,17 +62,23 @@ void ReviewState::Integrate(const Op& op) {
       auto thread = threads_.find(c.thread);
       if (thread == threads_.end()) return;  // REQUIRES says it exists
       auto& list = thread->second.comments;
-      auto at = std::lower_bound(
-          list.begin(), list.end(), c.id, [&](OpId listed, OpId added) {
-            const uint64_t l = comments_.at(listed).lamport;
-            return std::tie(l, listed) < std::tie(c.lamport, added);
-          });
-      const size_t index = static_cast<size_t>(at - list.begin());
+      auto& refs = thread->second.comment_refs;
+      // Replies mostly arrive in order: the common case is an append.
+      auto before = [&](const Comment* listed) {
+        return std::tie(listed->lamport, listed->id) <
+               std::tie(c.lamport, c.id);
+      };
+      size_t index = refs.size();
+      if (!refs.empty() && !before(refs.back())) {
+        index = static_cast<size_t>(
+            std::partition_point(refs.begin(), refs.end(), before) -
+            refs.begin());
+      }
+      auto at = list.begin() + static_cast<std::ptrdiff_t>(index);
       list.insert(at, c.id);
       const OpId id = c.id;
       // std::map nodes never move: the pointer stays valid.
       const Comment* stored = &comments_.emplace(id, std::move(c)).first->second;
-      auto& refs = thread->second.comment_refs;
       refs.insert(refs.begin() + static_cast<std::ptrdiff_t>(index), stored);
       return;
     }
@@ -181,9 +187,19 @@ void ReviewState::Integrate(const Op& op) {
   }
 }
 
+std::vector<const Op*> ReviewState::OpsInOrder() const {
+  std::vector<const Op*> out;
+  out.reserve(ops_.size());
+  for (const Op& op : ops_) out.push_back(&op);
+  std::sort(out.begin(), out.end(), [](const Op* a, const Op* b) {
+    return std::tie(a->lamport, a->id) < std::tie(b->lamport, b->id);
+  });
+  return out;
+}
+
 size_t ReviewState::MemoryUsage() const {
   size_t bytes = 0;
-  for (const auto& [key, op] : ops_) {
+  for (const Op& op : ops_) {
     bytes += sizeof(op) + 64 + op.text.size() + op.quote.size() +
              op.spans.size() * sizeof(IdSpan) + op.deps.size() * sizeof(OpId);
   }

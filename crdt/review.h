@@ -21,6 +21,7 @@
 #define SAMPLAN_CRDT_REVIEW_H_
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <utility>
@@ -118,13 +119,16 @@ class ReviewState {
   const Suggestion* FindSuggestion(OpId id) const;
 
   // Every review op applied, in (lamport, id) order: what a snapshot keeps
-  // (integrating them in this order rebuilds the state).
-  const std::map<std::pair<uint64_t, OpId>, Op>& ops() const { return ops_; }
+  // (integrating them in this order rebuilds the state). O(n log n).
+  std::vector<const Op*> OpsInOrder() const;
+  size_t op_count() const { return ops_.size(); }
   bool empty() const { return ops_.empty(); }
   size_t MemoryUsage() const;
 
  private:
-  std::map<std::pair<uint64_t, OpId>, Op> ops_;
+  // In arrival order: a deque appends without moving or a node per op
+  // (a map of ops was a tenth of a join's apply time).
+  std::deque<Op> ops_;
   std::map<OpId, Thread> threads_;
   std::map<OpId, Comment> comments_;
   std::map<OpId, Suggestion> suggestions_;

@@ -259,8 +259,9 @@ std::string Replica::EncodeSnapshot() const {
   }
   w.Varint(pending_.size());
   for (const Op& op : pending_) EncodeOpTo(op, &w);
-  w.Varint(review_.ops().size());
-  for (const auto& [key, op] : review_.ops()) EncodeOpTo(op, &w);
+  const std::vector<const Op*> review_ops = review_.OpsInOrder();
+  w.Varint(review_ops.size());
+  for (const Op* op : review_ops) EncodeOpTo(*op, &w);
   std::vector<OpId> edited;
   edited.reserve(node_edits_.size());
   for (const auto& [node, edits] : node_edits_) edited.push_back(node);
@@ -568,6 +569,7 @@ Result<std::unique_ptr<Replica>> Replica::DecodeSnapshot(std::string_view bytes,
   }
   if (version >= 2) {
     SAMPLAN_RETURN_IF_ERROR(r.Count(&n, 8, "review operations"));
+    std::pair<uint64_t, OpId> last{0, kNullId};
     for (uint64_t i = 0; i < n; ++i) {
       Op op;
       SAMPLAN_RETURN_IF_ERROR(DecodeOpFrom(&r, &op));
@@ -576,11 +578,10 @@ Result<std::unique_ptr<Replica>> Replica::DecodeSnapshot(std::string_view bytes,
                                   std::string(OpKindName(op.kind)));
       }
       SAMPLAN_RETURN_IF_ERROR(known(op.id, "review operation"));
-      if (!rep.review_.ops().empty() &&
-          rep.review_.ops().rbegin()->first >=
-              std::make_pair(op.lamport, op.id)) {
+      if (last >= std::make_pair(op.lamport, op.id)) {
         return Status::Corruption("review operations out of order");
       }
+      last = {op.lamport, op.id};
       // Targets must exist when ops are integrated in this order (each op
       // is causally after what it names, so after it in Lamport order).
       Status s = rep.ValidateReview(op);
@@ -678,7 +679,7 @@ std::string Replica::CanonicalDump() const {
   dump(kRootNode, 0);
   dump(kTrashNode, 0);
   out += "review";
-  for (const auto& [key, op] : review_.ops()) out += " " + DescribeOp(op);
+  for (const Op* op : review_.OpsInOrder()) out += " " + DescribeOp(*op);
   out += "\nnode edits";
   std::map<OpId, std::vector<std::pair<ReplicaId, uint64_t>>> edits(
       node_edits_.begin(), node_edits_.end());

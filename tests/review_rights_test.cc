@@ -485,7 +485,7 @@ TEST(ReviewRandomTest, ReviewOperationsConvergeThroughTheServer) {
         << kUsers[i].name;
     EXPECT_EQ(e.replica().CanonicalDump(), expected) << kUsers[i].name;
     EXPECT_TRUE(e.errors().empty()) << kUsers[i].name;
-    EXPECT_EQ(e.replica().review().ops().size(), want.review().ops().size());
+    EXPECT_EQ(e.replica().review().op_count(), want.review().op_count());
   }
   // What was exercised.
   const ReviewState& review = want.review();

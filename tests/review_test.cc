@@ -548,11 +548,11 @@ TEST(ReviewTest, RepliesAndOwnCommentEditsKeepTheirHistory) {
   auto audun = Member(f, "audun", "Våler", Role::kAuditor);
   ASSERT_TRUE(audun);
   std::vector<std::string> texts;
-  for (const auto& [key, op] : audun->replica().review().ops()) {
-    if (op.kind == OpKind::kAddComment || op.kind == OpKind::kEditComment) {
-      texts.push_back(op.text);
+  for (const Op* op : audun->replica().review().OpsInOrder()) {
+    if (op->kind == OpKind::kAddComment || op->kind == OpKind::kEditComment) {
+      texts.push_back(op->text);
     }
-    EXPECT_NE(op.author.user, "") << DescribeOp(op);
+    EXPECT_NE(op->author.user, "") << DescribeOp(*op);
   }
   EXPECT_NE(std::find(texts.begin(), texts.end(), "Første utkast"), texts.end());
   EXPECT_NE(std::find(texts.begin(), texts.end(), "Andre utkast"), texts.end());
@@ -931,8 +931,8 @@ TEST(ReviewTest, AcceptAndRejectAreAttributedToBothPeople) {
   // The edits that applied it are ordinary ops authored by the editor, and
   // the accept op names them.
   const Op* accept = nullptr;
-  for (const auto& [key, op] : seen.review().ops()) {
-    if (op.kind == OpKind::kAcceptSuggestion && op.target == replace) accept = &op;
+  for (const Op* op : seen.review().OpsInOrder()) {
+    if (op->kind == OpKind::kAcceptSuggestion && op->target == replace) accept = op;
   }
   ASSERT_NE(accept, nullptr);
   EXPECT_EQ(accept->author.user, "anne");
