@@ -4,7 +4,7 @@
 // browser run.
 //
 //   build/review_bench [local|socket|all|profile PHASE] [--runs N]
-//                      [--threads N] [--suggestions N]
+//                      [--threads N] [--suggestions N] [--dump-joined PREFIX]
 //
 //   local   in-process, each figure the median of N runs (default 9):
 //           join       server side: OpsSince({}) + the joined message as
@@ -25,7 +25,11 @@
 //           (build/samplan, next to this program) started on it; N joins
 //           over WebSocket (the first one cold: the room loads the plan),
 //           timed from the join message sent to the joined message read,
-//           then applied into a fresh Replica as a browser would
+//           then applied into a fresh Replica as a browser would; JSON
+//           joins, then binary ones ("encoding": "binary")
+//   --dump-joined PREFIX  (local) also writes the two fresh joined
+//           messages, PREFIX.json and PREFIX.binary.json, e.g. to time what
+//           the browser does with them (JSON.parse + the wasm's apply)
 //
 //   profile PHASE  one phase in a loop, to run under perf record: ops_since,
 //           make_joined, parse, from_json, apply, snapshot_decode, inbox,
@@ -429,6 +433,17 @@ std::unique_ptr<Replica> ClientJoin(const std::string& text, ReplicaId id) {
 
 constexpr ReplicaId kClientId = (uint64_t{1} << 32) + 100;
 
+std::string dump_joined;  // --dump-joined PREFIX
+
+void WriteFile(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr || std::fwrite(text.data(), 1, text.size(), f) != text.size()) {
+    std::fprintf(stderr, "cannot write %s\n", path.c_str());
+    std::exit(2);
+  }
+  std::fclose(f);
+}
+
 int Local(const ReviewPlan& plan, int runs) {
   std::vector<Op> all;
   std::unique_ptr<Replica> server = ServerCopy(*plan.hub, &all);
@@ -546,6 +561,11 @@ int Local(const ReviewPlan& plan, int runs) {
       std::fprintf(stderr, "MakeJoined(kBinary) differs from MakeJoinedBinary\n");
       return 1;
     }
+  }
+
+  if (!dump_joined.empty()) {
+    WriteFile(dump_joined + ".json", joined);
+    WriteFile(dump_joined + ".binary.json", joined_bin);
   }
 
   // Join, snapshot form.
@@ -876,7 +896,10 @@ int Socket(const ReviewPlan& plan, int runs) {
     return 1;
   }
   const std::string token = MintToken(data, "ola", "Vestby", "review", Role::kEditor);
-  const std::string join = Json{{"v", 1}, {"type", "join"}, {"plan", "review"}}.dump();
+  std::string join = Json{{"v", 1}, {"type", "join"}, {"plan", "review"}}.dump();
+  const std::string join_binary =
+      Json{{"v", 1}, {"type", "join"}, {"plan", "review"}, {"encoding", "binary"}}
+          .dump();
   // One join: sent -> joined read, then applied like a browser would.
   std::vector<double> apply_cpu;
   auto one_join = [&](SyncClient* c, double* wire_ms, double* apply_ms,
@@ -910,28 +933,40 @@ int Socket(const ReviewPlan& plan, int runs) {
     while (keeper->Read(&m)) {
     }
   });
-  std::vector<double> wire, apply, total;
-  for (int i = 0; i < runs; ++i) {
-    SyncClient c;
-    double w = 0, a = 0;
-    if (!c.Connect(server.port(), token) || !one_join(&c, &w, &a, &bytes)) {
-      std::fprintf(stderr, "join %d failed\n", i);
-      return 1;
+  // Warm joins, JSON then binary ("encoding": "binary"; from the second
+  // one on, the room's cached encoding).
+  const std::string json_join = join;
+  std::string report[2];
+  size_t json_bytes = bytes;
+  for (int form = 0; form < 2; ++form) {
+    join = form == 0 ? json_join : join_binary;
+    apply_cpu.clear();
+    std::vector<double> wire, apply, total;
+    for (int i = 0; i < runs; ++i) {
+      SyncClient c;
+      double w = 0, a = 0;
+      if (!c.Connect(server.port(), token) || !one_join(&c, &w, &a, &bytes)) {
+        std::fprintf(stderr, "join %d failed\n", i);
+        return 1;
+      }
+      wire.push_back(w);
+      apply.push_back(a);
+      total.push_back(w + a);
+      c.Close();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    wire.push_back(w);
-    apply.push_back(a);
-    total.push_back(w + a);
-    c.Close();
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (form == 0) json_bytes = bytes;
+    report[form] = "{\"bytes\": " + std::to_string(bytes) +
+                   ", \"total\": " + Stats(total) + ", \"wire\": " + Stats(wire) +
+                   ", \"client_apply\": " + Stats(apply) +
+                   ", \"client_apply_cpu\": " + Stats(apply_cpu) + "}";
   }
   std::printf(
       "{\"part\": \"socket\", \"runs\": %d, \"ops\": %zu, \"joined_bytes\": %zu,\n"
       " \"cold_join_ms\": {\"wire\": %.3f, \"client_apply\": %.3f},\n"
-      " \"warm_join_ms\": {\"total\": %s, \"wire\": %s, \"client_apply\": %s, "
-      "\"client_apply_cpu\": %s}}\n",
-      runs, all.size(), bytes, cold_wire, cold_apply, Stats(total).c_str(),
-      Stats(wire).c_str(), Stats(apply).c_str(),
-      Stats(std::vector<double>(apply_cpu.begin() + 1, apply_cpu.end())).c_str());
+      " \"warm_join_ms\": %s,\n \"warm_binary_join_ms\": %s}\n",
+      runs, all.size(), json_bytes, cold_wire, cold_apply, report[0].c_str(),
+      report[1].c_str());
   std::fflush(stdout);
   // The server's shutdown ends the keeper's read loop.
   server.Signal(SIGTERM, std::chrono::milliseconds(10000));
@@ -958,6 +993,8 @@ int main(int argc, char** argv) {
     } else if (a == "profile" && i + 1 < argc) {
       what = a;
       phase = argv[++i];
+    } else if (a == "--dump-joined" && i + 1 < argc) {
+      samplan::bench::dump_joined = argv[++i];
     } else if (a == "--suggestions" && i + 1 < argc) {
       suggestions = std::atoi(argv[++i]);
     } else {

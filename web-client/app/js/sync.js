@@ -360,7 +360,11 @@ export class Connection extends Emitter {
   }
 
   _join() {
-    const msg = { type: 'join', plan: this.plan, ref: 'join' };
+    // The ops we lack come as one base64 string of the core's binary op
+    // list, not a JSON array: a plan under review holds thousands of small
+    // ops, and as JSON its join is megabytes to parse twice (here, then in
+    // the wasm). Live ops stay JSON.
+    const msg = { type: 'join', plan: this.plan, ref: 'join', encoding: 'binary' };
     if (this.doc && !this._fresh) {
       // What the doc has: everything it got from the server plus its own
       // ops. Claiming own ops the server may lack is harmless (it sends
@@ -391,7 +395,7 @@ export class Connection extends Emitter {
       const bindStore = this.store && this.store.replicaId !== replica
         ? this.store.bind(replica) : Promise.resolve();
       doc = this.makeDoc(replica, msg.snapshot ? base64ToBytes(msg.snapshot) : null);
-      if (!msg.snapshot && msg.ops && msg.ops.length) doc.applyRemote(msg.ops);
+      if (!msg.snapshot) applyJoinedOps(doc, msg);
       const previous = this.doc;
       bindStore.then(() => this.store && this.store.setDoc(this.doc),
                      (err) => this.emit('error', { code: 'store', message: err.message }));
@@ -407,8 +411,8 @@ export class Connection extends Emitter {
       const previous = this.doc;
       this._setDoc(fresh, 'snapshot');
       previous.dispose();
-    } else if (msg.ops && msg.ops.length) {
-      doc.applyRemote(msg.ops);
+    } else {
+      applyJoinedOps(doc, msg);
     }
 
     // Everything the server stored of ours is safe; re-send the rest.
@@ -598,6 +602,16 @@ export class Connection extends Emitter {
     this._lastStateKey = key;
     this.state = state;
     this.emit('state', { state, pending: this.outbox.length, reason: this.reason, ...this._stateExtra });
+  }
+}
+
+// The ops a joined message carries: `ops_binary` when the server took our
+// "encoding": "binary", else (an older server) the JSON `ops`.
+function applyJoinedOps(doc, msg) {
+  if (typeof msg.ops_binary === 'string') {
+    doc.applyRemoteBase64(msg.ops_binary);
+  } else if (msg.ops && msg.ops.length) {
+    doc.applyRemote(msg.ops);
   }
 }
 
