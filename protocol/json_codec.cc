@@ -116,15 +116,6 @@ Json IdList(const std::vector<OpId>& ids) {
   return a;
 }
 
-Json SpansToJson(const std::vector<IdSpan>& spans) {
-  Json a = Json::array();
-  for (const IdSpan& s : spans) {
-    Json e = Json::array({s.replica, s.counter, s.length});
-    if (s.backward) e.push_back(true);
-    a.push_back(std::move(e));
-  }
-  return a;
-}
 
 // A review op's body: every member that is set, by its Op member name.
 void ReviewBodyToJson(const Op& op, Json* j) {
@@ -143,6 +134,16 @@ void ReviewBodyToJson(const Op& op, Json* j) {
 }
 
 }  // namespace
+
+Json SpansToJson(const std::vector<IdSpan>& spans) {
+  Json a = Json::array();
+  for (const IdSpan& s : spans) {
+    Json e = Json::array({s.replica, s.counter, s.length});
+    if (s.backward) e.push_back(true);
+    a.push_back(std::move(e));
+  }
+  return a;
+}
 
 Json OpIdToJson(OpId id) { return Json::array({id.replica, id.counter}); }
 

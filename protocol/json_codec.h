@@ -57,6 +57,9 @@ Status VersionFromJson(const Json& j, std::string_view path,
 Json ValueToJson(const FieldValue& v);
 Status ValueFromJson(const Json& j, std::string_view path, FieldValue* out);
 
+// [[replica, counter, length], ...], `true` appended to a backward span.
+Json SpansToJson(const std::vector<IdSpan>& spans);
+
 Json AnchorToJson(const Anchor& a);
 Status AnchorFromJson(const Json& j, std::string_view path, Anchor* out);
 

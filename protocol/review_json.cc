@@ -35,15 +35,6 @@ Json Strings(const std::vector<std::string>& list) {
   return a;
 }
 
-Json SpansJson(const std::vector<IdSpan>& spans) {
-  Json a = Json::array();
-  for (const IdSpan& s : spans) {
-    Json e = Json::array({s.replica, s.counter, s.length});
-    if (s.backward) e.push_back(true);
-    a.push_back(std::move(e));
-  }
-  return a;
-}
 
 bool Contains(const std::vector<std::string>& list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
@@ -644,7 +635,7 @@ void WriteSuggestion(ViewContext* ctx, const Suggestion& s, JsonWriter* w) {
   }
   str("reason", s.reason);
   w->Key("applied");
-  w->Raw(SpansJson(s.applied).dump());
+  w->Raw(SpansToJson(s.applied).dump());
   w->Key("stale_accepted");
   w->Bool(s.stale_accepted);
   // Staleness is about what an open suggestion would still change; a
