@@ -1264,7 +1264,10 @@ TEST(ReviewTest, SignoffApprovalsBecomeOutdatedAndMissingOnesAreListed) {
   EXPECT_FALSE(p2["approvals"][0]["outdated_by"].is_null());
   EXPECT_EQ(p2["missing"], Json::array({"Moss"}));
   // Goal 1's approvals are not touched by it.
-  for (const Json& a : part(signoff, goal1)["approvals"]) EXPECT_EQ(a["outdated"], false);
+  // (A named copy: a range-for over a member of a temporary reads freed
+  // memory.)
+  const Json goal1_part = part(signoff, goal1);
+  for (const Json& a : goal1_part["approvals"]) EXPECT_EQ(a["outdated"], false);
   EXPECT_EQ(WsReview(f, token, {{"query", "signoff"}})["items"], signoff["items"]);
   // Approving again makes it current; revoking lists it missing again.
   ASSERT_TRUE(anne->Edit([&](Replica& x) { return x.Approve(goal2, "Moss"); }));
