@@ -136,6 +136,19 @@ Result<std::string> Replica::Text(OpId node, std::string_view field) const {
   return text == nullptr ? std::string() : text->ToUtf8();
 }
 
+const MultiValueRegister* Replica::FieldRegister(
+    OpId node, const std::string& field) const {
+  auto it = fields_.find(FieldKey{node, field});
+  return it == fields_.end() ? nullptr : &it->second;
+}
+
+const MultiValueRegister* Replica::CellRegister(OpId node,
+                                                std::string_view table,
+                                                OpId row, OpId column) const {
+  const Table* t = TableOf(node, table);
+  return t == nullptr ? nullptr : t->Cell(row, column);
+}
+
 const TextSequence* Replica::TextOf(OpId node, std::string_view field) const {
   auto it = texts_.find(FieldKey{node, std::string(field)});
   return it == texts_.end() ? nullptr : &it->second;
@@ -295,8 +308,9 @@ Status Replica::SetField(OpId node, std::string_view field,
   op.node = node;
   op.name = std::string(field);
   op.value = value;
-  auto it = fields_.find(FieldKey{node, op.name});
-  if (it != fields_.end()) op.supersedes = it->second.CurrentIds();
+  if (const MultiValueRegister* reg = FieldRegister(node, op.name)) {
+    op.supersedes = reg->CurrentIds();
+  }
   return LocalCommit(std::move(op));
 }
 
@@ -454,11 +468,8 @@ Status Replica::SetCell(OpId node, std::string_view table, OpId row,
   op.target = row;
   op.column = column;
   op.value = value;
-  const Table* t = TableOf(node, table);
-  if (t != nullptr) {
-    if (const MultiValueRegister* cell = t->Cell(row, column)) {
-      op.supersedes = cell->CurrentIds();
-    }
+  if (const MultiValueRegister* cell = CellRegister(node, table, row, column)) {
+    op.supersedes = cell->CurrentIds();
   }
   return LocalCommit(std::move(op));
 }

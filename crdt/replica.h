@@ -324,7 +324,6 @@ class Replica {
   // characters (to <= from: nothing visible), or nullopt if unknown.
   bool VisibleRange(OpId node, const std::string& field, OpId first,
                     OpId last, size_t* from, size_t* to) const;
-  Status CheckEditableForReview(OpId node) const;
   Result<OpId> CommitReview(Op op);
   // The first id `op` names that this replica does not know, or kNullId.
   // Dependencies count, and so does every id in the body.
@@ -347,6 +346,12 @@ class Replica {
   uint64_t LamportOf(OpId id) const;
   TextSequence* MutableText(OpId node, std::string_view field);
   Status CheckNodeForEdit(OpId node) const;
+  // The register a field or a table cell's writes go to; nullptr when it
+  // was never written. New writes and suggestions supersede its entries.
+  const MultiValueRegister* FieldRegister(OpId node,
+                                          const std::string& field) const;
+  const MultiValueRegister* CellRegister(OpId node, std::string_view table,
+                                         OpId row, OpId column) const;
   // The text a local edit goes to, after the node and schema checks; the
   // result of the checks is cached until the tree changes.
   Result<TextSequence*> TextForEdit(OpId node, std::string_view field);

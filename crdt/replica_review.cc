@@ -214,15 +214,6 @@ bool Replica::VisibleRange(OpId node, const std::string& field, OpId first,
   return true;
 }
 
-Status Replica::CheckEditableForReview(OpId node) const {
-  if (!tree_.Exists(node)) return UnknownNode(node);
-  if (tree_.IsDeleted(node) || node == kTrashNode) {
-    return Status::InvalidArgument("node " + node.ToString() +
-                                   " is deleted");
-  }
-  return Status::OK();
-}
-
 Result<OpId> Replica::CommitReview(Op op) {
   const OpId id = op.id;
   SAMPLAN_RETURN_IF_ERROR(LocalCommit(std::move(op)));
@@ -234,7 +225,7 @@ Result<OpId> Replica::CommitReview(Op op) {
 Result<OpId> Replica::AddThread(const ThreadAnchorSpec& anchor,
                                 std::string_view body,
                                 const std::vector<std::string>& mentions) {
-  SAMPLAN_RETURN_IF_ERROR(CheckEditableForReview(anchor.node));
+  SAMPLAN_RETURN_IF_ERROR(CheckNodeForEdit(anchor.node));
   Op op = NewLocalOp(OpKind::kAddComment);
   op.node = anchor.node;
   op.name = anchor.field;
@@ -320,7 +311,7 @@ Status Replica::MarkRead(OpId thread) {
 Result<OpId> Replica::SuggestText(OpId node, std::string_view field,
                                   size_t pos, size_t length,
                                   std::string_view text) {
-  SAMPLAN_RETURN_IF_ERROR(CheckEditableForReview(node));
+  SAMPLAN_RETURN_IF_ERROR(CheckNodeForEdit(node));
   SAMPLAN_RETURN_IF_ERROR(schema_.CheckText(tree_.KindOf(node), field));
   const TextSequence* seq = TextOf(node, field);
   const size_t size = seq == nullptr ? 0 : seq->size();
@@ -352,29 +343,28 @@ Result<OpId> Replica::SuggestText(OpId node, std::string_view field,
 
 Result<OpId> Replica::SuggestField(OpId node, std::string_view field,
                                    const FieldValue& value) {
-  SAMPLAN_RETURN_IF_ERROR(CheckEditableForReview(node));
+  SAMPLAN_RETURN_IF_ERROR(CheckNodeForEdit(node));
   Op op = NewLocalOp(OpKind::kSuggestField);
   op.node = node;
   op.name = std::string(field);
   op.value = value;
-  auto it = fields_.find(FieldKey{node, op.name});
-  if (it != fields_.end()) op.supersedes = it->second.CurrentIds();
+  if (const MultiValueRegister* reg = FieldRegister(node, op.name)) {
+    op.supersedes = reg->CurrentIds();
+  }
   return CommitReview(std::move(op));
 }
 
 Result<OpId> Replica::SuggestCell(OpId node, std::string_view table, OpId row,
                                   OpId column, const FieldValue& value) {
-  SAMPLAN_RETURN_IF_ERROR(CheckEditableForReview(node));
+  SAMPLAN_RETURN_IF_ERROR(CheckNodeForEdit(node));
   Op op = NewLocalOp(OpKind::kSuggestCell);
   op.node = node;
   op.name = std::string(table);
   op.target = row;
   op.column = column;
   op.value = value;
-  if (const Table* t = TableOf(node, table)) {
-    if (const MultiValueRegister* cell = t->Cell(row, column)) {
-      op.supersedes = cell->CurrentIds();
-    }
+  if (const MultiValueRegister* cell = CellRegister(node, table, row, column)) {
+    op.supersedes = cell->CurrentIds();
   }
   return CommitReview(std::move(op));
 }
@@ -382,7 +372,7 @@ Result<OpId> Replica::SuggestCell(OpId node, std::string_view table, OpId row,
 Result<OpId> Replica::SuggestNode(OpId parent, size_t index,
                                   std::string_view kind,
                                   std::string_view title) {
-  SAMPLAN_RETURN_IF_ERROR(CheckEditableForReview(parent));
+  SAMPLAN_RETURN_IF_ERROR(CheckNodeForEdit(parent));
   const std::vector<OpId> children = tree_.Children(parent);
   if (index > children.size()) {
     return Status::OutOfRange("index " + std::to_string(index) +
@@ -398,8 +388,8 @@ Result<OpId> Replica::SuggestNode(OpId parent, size_t index,
 }
 
 Result<OpId> Replica::SuggestMove(OpId node, OpId new_parent, size_t index) {
-  SAMPLAN_RETURN_IF_ERROR(CheckEditableForReview(node));
-  SAMPLAN_RETURN_IF_ERROR(CheckEditableForReview(new_parent));
+  SAMPLAN_RETURN_IF_ERROR(CheckNodeForEdit(node));
+  SAMPLAN_RETURN_IF_ERROR(CheckNodeForEdit(new_parent));
   if (tree_.IsAncestor(node, new_parent)) {
     return Status::InvalidArgument("moving node " + node.ToString() +
                                    " under " + new_parent.ToString() +
@@ -422,7 +412,7 @@ Result<OpId> Replica::SuggestMove(OpId node, OpId new_parent, size_t index) {
 }
 
 Result<OpId> Replica::SuggestDelete(OpId node) {
-  SAMPLAN_RETURN_IF_ERROR(CheckEditableForReview(node));
+  SAMPLAN_RETURN_IF_ERROR(CheckNodeForEdit(node));
   Op op = NewLocalOp(OpKind::kSuggestDelete);
   op.node = node;
   op.target = tree_.ParentOf(node);
@@ -525,7 +515,7 @@ Status Replica::RejectSuggestion(OpId suggestion, std::string_view reason) {
 }
 
 Status Replica::Approve(OpId node, std::string_view municipality) {
-  SAMPLAN_RETURN_IF_ERROR(CheckEditableForReview(node));
+  SAMPLAN_RETURN_IF_ERROR(CheckNodeForEdit(node));
   Op op = NewLocalOp(OpKind::kApprove);
   op.node = node;
   op.name = std::string(municipality);
@@ -630,13 +620,10 @@ Replica::SuggestionCheck Replica::CheckSuggestion(
     }
     case OpKind::kSuggestField:
     case OpKind::kSuggestCell: {
-      const MultiValueRegister* reg = nullptr;
-      if (op.kind == OpKind::kSuggestField) {
-        auto it = fields_.find(FieldKey{op.node, op.name});
-        if (it != fields_.end()) reg = &it->second;
-      } else if (const Table* t = TableOf(op.node, op.name)) {
-        reg = t->Cell(op.target, op.column);
-      }
+      const MultiValueRegister* reg =
+          op.kind == OpKind::kSuggestField
+              ? FieldRegister(op.node, op.name)
+              : CellRegister(op.node, op.name, op.target, op.column);
       std::vector<OpId> current = reg ? reg->CurrentIds() : std::vector<OpId>{};
       std::vector<OpId> base = op.supersedes;
       std::sort(current.begin(), current.end());
