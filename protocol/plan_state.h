@@ -21,6 +21,15 @@ namespace samplan::protocol {
 
 Json PlanStateToJson(const Replica& replica);
 
+// Pieces of the state document, for documents in the same shape (the
+// diff's added nodes): a register's winner with its "conflicts" (null when
+// never written), and a table {"columns": [...], "rows": [...]}.
+Json RegisterToJson(const MultiValueRegister* reg);
+// A node's "fields", "texts" and (when it has any) "tables" members, set
+// in *j. REQUIRES: replica.HasNode(node).
+void NodeContentToJson(const Replica& replica, OpId node, Json* j);
+Json TableToJson(const Table& table);
+
 }  // namespace samplan::protocol
 
 #endif  // SAMPLAN_PROTOCOL_PLAN_STATE_H_
