@@ -29,6 +29,17 @@ class DiffSource {
   virtual void ForEachOpBetween(
       uint64_t after_seq, uint64_t to_seq,
       const std::function<void(uint64_t seq, const Op& op)>& fn) const = 0;
+  // The same, but an op whose kind `needs_body` refuses may come as a head
+  // only: its kind, node and name set, the rest default (a history answers
+  // those from its index without decoding; typing is mostly such ops).
+  // Default: every op in full.
+  virtual void ForEachOpBetween(
+      uint64_t after_seq, uint64_t to_seq,
+      const std::function<bool(OpKind kind)>& needs_body,
+      const std::function<void(uint64_t seq, const Op& op)>& fn) const {
+    (void)needs_body;
+    ForEachOpBetween(after_seq, to_seq, fn);
+  }
 };
 
 }  // namespace samplan

@@ -315,6 +315,28 @@ void PlanHistory::ForEachOpBetween(
   }
 }
 
+void PlanHistory::ForEachOpBetween(
+    uint64_t after_seq, uint64_t to_seq,
+    const std::function<bool(OpKind kind)>& needs_body,
+    const std::function<void(uint64_t seq, const Op& op)>& fn) const {
+  to_seq = std::min(to_seq, last_seq());
+  Op op;
+  Op head;
+  for (uint64_t seq = after_seq + 1; seq <= to_seq; ++seq) {
+    const OpKind kind = KindAt(seq);
+    if (needs_body(kind)) {
+      DecodeAt(seq, &op);
+      fn(seq, op);
+      continue;
+    }
+    head.kind = kind;
+    head.node = NodeAt(seq);
+    const std::string& name = NameAt(seq);
+    if (head.name != name) head.name = name;
+    fn(seq, head);
+  }
+}
+
 Status PlanHistory::Replay(Replica* r, uint64_t from, uint64_t to) const {
   Op op;
   for (uint64_t seq = from + 1; seq <= to; ++seq) {

@@ -145,6 +145,12 @@ class PlanHistory : public DiffSource {
       uint64_t after_seq, uint64_t to_seq,
       const std::function<void(uint64_t seq, const Op& op)>& fn)
       const override;
+  // Heads (kind, node, name) come from the per-op metadata.
+  void ForEachOpBetween(
+      uint64_t after_seq, uint64_t to_seq,
+      const std::function<bool(OpKind kind)>& needs_body,
+      const std::function<void(uint64_t seq, const Op& op)>& fn)
+      const override;
 
   // Approximate heap bytes held (ops, metadata, indexes, checkpoints, the
   // head and cursor replicas).

@@ -183,7 +183,11 @@ void ScanOps(const DiffSource& source, uint64_t from, uint64_t to,
   // kept at hand so a keystroke costs no string copy or map lookup.
   const Key* last_text = nullptr;
   std::vector<DelInterval>* last_deletes = nullptr;
-  source.ForEachOpBetween(from, to, [&](uint64_t seq, const Op& op) {
+  // Only deletes need more than the op's kind, node and name.
+  auto needs_body = [](OpKind kind) {
+    return kind == OpKind::kDeleteText || kind == OpKind::kDeleteTableLine;
+  };
+  source.ForEachOpBetween(from, to, needs_body, [&](uint64_t seq, const Op& op) {
     ++s->ops;
     switch (op.kind) {
       case OpKind::kSetField:
@@ -299,7 +303,11 @@ class TextDiffer {
   Status Run(const TextSequence* older, const TextSequence& newer) {
     if (older != nullptr) {
       older->ForEachRun([this](const TextSequence::Run& run) {
-        old_runs_.push_back(OldRun{run.id, run.chars.size(), run.deleted});
+        // The older text keeps the characters deleted since: a newer
+        // state loaded from a snapshot keeps no content for tombstones.
+        old_runs_.push_back(OldRun{run.id, run.chars.size(), run.deleted,
+                                   run.deleted ? std::u32string()
+                                               : std::u32string(run.chars)});
       });
     }
     newer.ForEachRun([this](const TextSequence::Run& run) {
@@ -318,6 +326,7 @@ class TextDiffer {
     OpId id;
     uint64_t length = 0;
     bool deleted = false;
+    std::u32string chars;  // when not deleted
   };
 
   void NewRun(const TextSequence::Run& run) {
@@ -353,7 +362,7 @@ class TextDiffer {
         const uint64_t m = std::min(chunk, old.length - cursor_offset_);
         if (!old.deleted) {
           if (run.deleted) {
-            Delete(at, run.chars.substr(o, m));
+            Delete(at, std::u32string_view(old.chars).substr(cursor_offset_, m));
           } else {
             AddRetain(m);
           }
