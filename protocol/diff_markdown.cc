@@ -6,6 +6,7 @@
 
 #include "crdt/utf8.h"
 #include "protocol/diff_json.h"
+#include "protocol/history_json.h"
 
 namespace samplan::protocol {
 namespace {
@@ -202,30 +203,11 @@ class Report {
 
   static std::string Time(int64_t ms) {
     if (ms <= 0) return "";
-    // Civil date from days since 1970 (H. Hinnant's algorithm), UTC.
-    int64_t secs = ms / 1000;
-    int64_t days = secs / 86400;
-    int64_t rem = secs % 86400;
-    if (rem < 0) {
-      rem += 86400;
-      --days;
-    }
-    days += 719468;
-    const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    const int64_t doe = days - era * 146097;
-    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const int64_t mp = (5 * doy + 2) / 153;
-    const int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    const int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    if (m <= 2) ++y;
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lld %02lld:%02lld UTC",
-                  static_cast<long long>(y), static_cast<long long>(m),
-                  static_cast<long long>(d), static_cast<long long>(rem / 3600),
-                  static_cast<long long>(rem % 3600 / 60));
-    return buf;
+    // "2026-06-21T10:00:00.000Z" -> "2026-06-21 10:00 UTC".
+    std::string t = FormatUtc(ms);
+    const size_t tee = t.find('T');
+    if (tee == std::string::npos || t.size() < tee + 6) return t;
+    return t.substr(0, tee) + " " + t.substr(tee + 1, 5) + " UTC";
   }
 
   std::string Point(std::string_view label, uint64_t seq, int64_t time) const {
