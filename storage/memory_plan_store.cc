@@ -161,4 +161,87 @@ Status MemoryPlanStore::ReadSnapshot(std::string_view plan_id, uint64_t seq,
   return Status::OK();
 }
 
+Status MemoryPlanStore::PutVersion(const NamedVersion& v) {
+  SAMPLAN_RETURN_IF_ERROR(CheckVersionName(v.name));
+  std::lock_guard<std::mutex> lock(mu_);
+  Plan* plan;
+  SAMPLAN_RETURN_IF_ERROR(Find(v.plan_id, &plan));
+  if (v.seq == 0 || v.seq > plan->ops.size()) {
+    return Status::InvalidArgument(
+        "plan " + v.plan_id + ": version seq " + std::to_string(v.seq) +
+        " is not in the log (1.." + std::to_string(plan->ops.size()) + ")");
+  }
+  SAMPLAN_RETURN_IF_ERROR(CheckVersionAgainstOp(v, plan->ops[v.seq - 1]));
+  for (const NamedVersion& e : plan->versions) {
+    if (e.name == v.name) {
+      return Status::FailedPrecondition("version '" + v.name +
+                                        "' already exists");
+    }
+  }
+  plan->versions.push_back(v);
+  return Status::OK();
+}
+
+Status MemoryPlanStore::ListVersions(std::string_view plan_id,
+                                     std::vector<NamedVersion>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Plan* plan;
+  SAMPLAN_RETURN_IF_ERROR(Find(plan_id, &plan));
+  *out = plan->versions;
+  return Status::OK();
+}
+
+Status MemoryPlanStore::PutPerson(const Person& p) {
+  SAMPLAN_RETURN_IF_ERROR(CheckUserId(p.user));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = people_.find(p.user);
+  if (it != people_.end() && it->second.erased_ms != 0) {
+    return Status::FailedPrecondition("user '" + p.user + "' was erased");
+  }
+  Person stored = p;
+  stored.erased_ms = 0;
+  stored.erased_by.clear();
+  people_[p.user] = std::move(stored);
+  return Status::OK();
+}
+
+Status MemoryPlanStore::GetPerson(std::string_view user, Person* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = people_.find(user);
+  if (it == people_.end()) {
+    return Status::NotFound("unknown user '" + std::string(user) + "'");
+  }
+  *out = it->second;
+  return Status::OK();
+}
+
+Status MemoryPlanStore::ListPeople(std::vector<Person>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out->clear();
+  for (const auto& [user, p] : people_) out->push_back(p);
+  return Status::OK();
+}
+
+Status MemoryPlanStore::ErasePerson(std::string_view user, std::string_view by,
+                                    std::string_view reason, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = people_.find(user);
+  if (it == people_.end()) {
+    return Status::NotFound("unknown user '" + std::string(user) + "'");
+  }
+  it->second.name.clear();
+  it->second.email.clear();
+  it->second.erased_ms = now_ms;
+  it->second.erased_by = std::string(by);
+  erasures_.push_back(
+      Erasure{std::string(user), std::string(by), std::string(reason), now_ms});
+  return Status::OK();
+}
+
+Status MemoryPlanStore::ListErasures(std::vector<Erasure>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *out = erasures_;
+  return Status::OK();
+}
+
 }  // namespace samplan

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "storage/append_builder.h"
+#include "storage/named_version.h"
+#include "storage/people.h"
 #include "storage/plan_store.h"
 
 namespace samplan {
@@ -42,6 +44,15 @@ class MemoryPlanStore : public PlanStore {
                        std::vector<SnapshotRef>* out) override;
   Status ReadSnapshot(std::string_view plan_id, uint64_t seq,
                       std::string* out) override;
+  Status PutVersion(const NamedVersion& v) override;
+  Status ListVersions(std::string_view plan_id,
+                      std::vector<NamedVersion>* out) override;
+  Status PutPerson(const Person& p) override;
+  Status GetPerson(std::string_view user, Person* out) override;
+  Status ListPeople(std::vector<Person>* out) override;
+  Status ErasePerson(std::string_view user, std::string_view by,
+                     std::string_view reason, int64_t now_ms) override;
+  Status ListErasures(std::vector<Erasure>* out) override;
 
  private:
   struct Plan {
@@ -49,12 +60,15 @@ class MemoryPlanStore : public PlanStore {
     int64_t last_time_ms = 0;
     std::vector<StoredOp> ops;  // ops[i].seq == i + 1
     std::map<uint64_t, std::string> snapshots;
+    std::vector<NamedVersion> versions;  // creation order
   };
   // REQUIRES: mu_ held.
   Status Find(std::string_view plan_id, Plan** plan);
 
   std::mutex mu_;
   std::map<std::string, Plan, std::less<>> plans_;
+  std::map<std::string, Person, std::less<>> people_;
+  std::vector<Erasure> erasures_;
 };
 
 }  // namespace samplan

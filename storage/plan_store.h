@@ -30,6 +30,11 @@
 
 namespace samplan {
 
+// Defined in named_version.h and people.h (which include this header).
+struct NamedVersion;
+struct Person;
+struct Erasure;
+
 using ChainHash = std::array<uint8_t, 32>;
 
 // Who appended and when; applied to every op of a batch, unless
@@ -135,6 +140,39 @@ class PlanStore {
   // Corruption if its record or digest does not check. Default: via Load.
   virtual Status ReadSnapshot(std::string_view plan_id, uint64_t seq,
                               std::string* out);
+
+  // ---- Named versions (named_version.h). Defaults: FailedPrecondition
+  // ("this store keeps no named versions").
+
+  // Stores a named version of v.plan_id (v.key_id and v.signature as given:
+  // the caller signs). NotFound for an unknown plan; InvalidArgument for a
+  // bad name (CheckVersionName), seq 0 or > last_seq, or v.head != chain(seq);
+  // FailedPrecondition "version 'X' already exists" (names are immutable).
+  virtual Status PutVersion(const NamedVersion& v);
+  // The plan's named versions in creation order. NotFound for an unknown
+  // plan.
+  virtual Status ListVersions(std::string_view plan_id,
+                              std::vector<NamedVersion>* out);
+
+  // ---- People (people.h): personal data kept apart from the op log so
+  // that it can be erased. The op log is never touched by these.
+  // Defaults: FailedPrecondition ("this store keeps no people").
+
+  // Creates or replaces a person. InvalidArgument for a bad user id
+  // (CheckUserId); FailedPrecondition when the user was erased (an erased
+  // user stays erased).
+  virtual Status PutPerson(const Person& p);
+  // NotFound for an unknown user.
+  virtual Status GetPerson(std::string_view user, Person* out);
+  // Every person, ordered by user id.
+  virtual Status ListPeople(std::vector<Person>* out);
+  // Clears the person's name and e-mail, sets erased_ms = now_ms and
+  // erased_by = by, and appends an Erasure record. NotFound if unknown.
+  // Erasing an erased user again records the erasure again.
+  virtual Status ErasePerson(std::string_view user, std::string_view by,
+                             std::string_view reason, int64_t now_ms);
+  // Every erasure, oldest first.
+  virtual Status ListErasures(std::vector<Erasure>* out);
 };
 
 // Whether `plan_id` is a valid plan id: [A-Za-z0-9_-], 1..64 bytes.

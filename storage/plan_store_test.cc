@@ -2,6 +2,7 @@
 // (typed tests), plus the properties of loading: snapshot + tail equals a
 // full replay, on random plans.
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 
 #include <filesystem>
 #include <memory>
@@ -10,6 +11,8 @@
 
 #include "crdt/replica.h"
 #include "storage/memory_plan_store.h"
+#include "storage/named_version.h"
+#include "storage/people.h"
 #include "storage/plan_loader.h"
 #include "storage/plan_verifier.h"
 #include "storage/rocksdb_plan_store.h"
@@ -387,6 +390,242 @@ TEST(RocksDbPlanStoreTest, RefusesSecondOpenAndUnknownFormat) {
   no_create.create_if_missing = false;
   s = RocksDbPlanStore::Open(dir.path() + "/missing", no_create, &second);
   EXPECT_FALSE(s.ok());
+}
+
+
+Person MakePerson(const std::string& user, const std::string& name,
+                  const std::string& email) {
+  Person p;
+  p.user = user;
+  p.name = name;
+  p.email = email;
+  return p;
+}
+
+// A version of plan `id` at `seq` as the server would make it (unsigned:
+// the store does not check signatures, the caller signs).
+NamedVersion VersionAt(PlanStore* store, const std::string& id,
+                       const std::string& name, uint64_t seq) {
+  std::vector<StoredOp> ops;
+  EXPECT_TRUE(store->ReadRange(id, seq, 1, &ops).ok());
+  NamedVersion v;
+  v.plan_id = id;
+  v.name = name;
+  v.reference = "sak 2026/" + name;
+  v.seq = seq;
+  if (!ops.empty()) {
+    v.head = ops[0].chain;
+    v.time_ms = ops[0].server_time_ms;
+  }
+  v.created_by = "admin1";
+  v.created_ms = 5000 + static_cast<int64_t>(seq);
+  v.key_id = "0123456789abcdef";
+  v.signature = std::string(64, '\x07');
+  return v;
+}
+
+TYPED_TEST(PlanStoreTest, NamedVersionsAreImmutableCheckedAndOrdered) {
+  ASSERT_TRUE(this->store_->CreatePlan("p", "").ok());
+  ASSERT_TRUE(this->store_->CreatePlan("other", "").ok());
+  RandomPlanEditor editor(3, 10);
+  this->AppendRandom("p", 8, &editor);
+  PlanInfo info;
+  ASSERT_TRUE(this->store_->GetPlanInfo("p", &info).ok());
+  ASSERT_GE(info.last_seq, 3u);
+  PlanStore* store = this->store_.get();
+
+  // Created out of seq order: listed in creation order.
+  const NamedVersion late = VersionAt(store, "p", "vedtatt 2026", info.last_seq);
+  const NamedVersion early = VersionAt(store, "p", "høring «1»", 2);
+  ASSERT_TRUE(store->PutVersion(late).ok());
+  Status s = store->PutVersion(early);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+
+  // A name is never reused, not even for the same seq.
+  NamedVersion again = VersionAt(store, "p", "vedtatt 2026", 1);
+  s = store->PutVersion(again);
+  EXPECT_EQ(s.code(), Status::Code::kFailedPrecondition) << s.ToString();
+  EXPECT_EQ(s.message(), "version 'vedtatt 2026' already exists");
+  // The same name on another plan is another version.
+  this->AppendRandom("other", 1, &editor);
+  EXPECT_TRUE(store->PutVersion(VersionAt(store, "other", "vedtatt 2026", 1)).ok());
+
+  // The head must be the chain at seq; seq must be in the log.
+  NamedVersion bad = VersionAt(store, "p", "x", 3);
+  bad.head[0] ^= 1;
+  EXPECT_EQ(store->PutVersion(bad).code(), Status::Code::kInvalidArgument);
+  bad = VersionAt(store, "p", "x", 3);
+  bad.head = VersionAt(store, "p", "x", 2).head;
+  EXPECT_EQ(store->PutVersion(bad).code(), Status::Code::kInvalidArgument);
+  bad = VersionAt(store, "p", "x", 3);
+  bad.seq = 0;
+  EXPECT_EQ(store->PutVersion(bad).code(), Status::Code::kInvalidArgument);
+  bad.seq = info.last_seq + 1;
+  EXPECT_EQ(store->PutVersion(bad).code(), Status::Code::kInvalidArgument);
+  bad = VersionAt(store, "p", "x", 3);
+  bad.time_ms += 1;
+  EXPECT_EQ(store->PutVersion(bad).code(), Status::Code::kInvalidArgument);
+  bad = VersionAt(store, "p", "", 3);
+  EXPECT_EQ(store->PutVersion(bad).code(), Status::Code::kInvalidArgument);
+  bad = VersionAt(store, "p", "a\nb", 3);
+  EXPECT_EQ(store->PutVersion(bad).code(), Status::Code::kInvalidArgument);
+  bad = VersionAt(store, "p", "x", 3);
+  bad.plan_id = "nope";
+  EXPECT_EQ(store->PutVersion(bad).code(), Status::Code::kNotFound);
+  std::vector<NamedVersion> versions;
+  EXPECT_EQ(store->ListVersions("nope", &versions).code(),
+            Status::Code::kNotFound);
+
+  this->Reopen();
+  ASSERT_TRUE(this->store_->ListVersions("p", &versions).ok());
+  ASSERT_EQ(versions.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const NamedVersion& want = i == 0 ? late : early;
+    EXPECT_EQ(versions[i].plan_id, want.plan_id);
+    EXPECT_EQ(versions[i].name, want.name);
+    EXPECT_EQ(versions[i].reference, want.reference);
+    EXPECT_EQ(versions[i].seq, want.seq);
+    EXPECT_EQ(versions[i].head, want.head);
+    EXPECT_EQ(versions[i].time_ms, want.time_ms);
+    EXPECT_EQ(versions[i].created_by, want.created_by);
+    EXPECT_EQ(versions[i].created_ms, want.created_ms);
+    EXPECT_EQ(versions[i].key_id, want.key_id);
+    EXPECT_EQ(versions[i].signature, want.signature);
+  }
+  // Still immutable after reopening.
+  EXPECT_EQ(this->store_->PutVersion(again).code(),
+            Status::Code::kFailedPrecondition);
+  ASSERT_TRUE(this->store_->ListVersions("other", &versions).ok());
+  EXPECT_EQ(versions.size(), 1u);
+}
+
+TYPED_TEST(PlanStoreTest, PeopleAreErasedWithoutTouchingTheLog) {
+  PlanStore* store = this->store_.get();
+  ASSERT_TRUE(store->CreatePlan("p", "").ok());
+  RandomPlanEditor editor(5, 10);
+  this->AppendRandom("p", 6, &editor, {"kari", "Moss", 0});
+  PlanInfo before;
+  ASSERT_TRUE(store->GetPlanInfo("p", &before).ok());
+
+  ASSERT_TRUE(store->PutPerson(MakePerson("kari", "Kari Nordmann", "kari@moss.kommune.no")).ok());
+  ASSERT_TRUE(store->PutPerson(MakePerson("ola", "Ola", "")).ok());
+  ASSERT_TRUE(store->PutPerson(MakePerson("kari", "Kari N. Nordmann", "kari@moss.no")).ok());
+  EXPECT_EQ(store->PutPerson(MakePerson("", "x", "")).code(),
+            Status::Code::kInvalidArgument);
+  Person p;
+  ASSERT_TRUE(store->GetPerson("kari", &p).ok());
+  EXPECT_EQ(p.name, "Kari N. Nordmann");
+  EXPECT_EQ(p.email, "kari@moss.no");
+  EXPECT_EQ(p.erased_ms, 0);
+  EXPECT_EQ(store->GetPerson("nobody", &p).code(), Status::Code::kNotFound);
+  EXPECT_EQ(store->ErasePerson("nobody", "op", "", 1).code(),
+            Status::Code::kNotFound);
+
+  ASSERT_TRUE(store->ErasePerson("kari", "dpo", "request 2026-17", 777).ok());
+  this->Reopen();
+  store = this->store_.get();
+  ASSERT_TRUE(store->GetPerson("kari", &p).ok());
+  EXPECT_EQ(p.user, "kari");
+  EXPECT_EQ(p.name, "");
+  EXPECT_EQ(p.email, "");
+  EXPECT_EQ(p.erased_ms, 777);
+  EXPECT_EQ(p.erased_by, "dpo");
+  // An erased user stays erased.
+  EXPECT_EQ(store->PutPerson(MakePerson("kari", "Kari", "")).code(),
+            Status::Code::kFailedPrecondition);
+  std::vector<Person> people;
+  ASSERT_TRUE(store->ListPeople(&people).ok());
+  ASSERT_EQ(people.size(), 2u);
+  EXPECT_EQ(people[0].user, "kari");
+  EXPECT_EQ(people[0].erased_ms, 777);
+  EXPECT_EQ(people[1].user, "ola");
+  EXPECT_EQ(people[1].name, "Ola");
+  std::vector<Erasure> erasures;
+  ASSERT_TRUE(store->ListErasures(&erasures).ok());
+  ASSERT_EQ(erasures.size(), 1u);
+  EXPECT_EQ(erasures[0].user, "kari");
+  EXPECT_EQ(erasures[0].by, "dpo");
+  EXPECT_EQ(erasures[0].reason, "request 2026-17");
+  EXPECT_EQ(erasures[0].time_ms, 777);
+  ASSERT_TRUE(store->ErasePerson("ola", "dpo", "", 900).ok());
+  ASSERT_TRUE(store->ListErasures(&erasures).ok());
+  ASSERT_EQ(erasures.size(), 2u);
+  EXPECT_EQ(erasures[1].user, "ola");
+
+  // The op log is untouched: same head, the user id stays, the chain
+  // verifies.
+  PlanInfo after;
+  ASSERT_TRUE(store->GetPlanInfo("p", &after).ok());
+  EXPECT_EQ(after.last_seq, before.last_seq);
+  EXPECT_EQ(after.head, before.head);
+  std::vector<StoredOp> ops;
+  ASSERT_TRUE(store->ReadRange("p", 1, 1, &ops).ok());
+  EXPECT_EQ(ops[0].user, "kari");
+  PlanVerifyReport report;
+  Status s = VerifyPlan(store, "p", &report);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+}
+
+TEST(RocksDbPlanStoreTest, OpensADatabaseWithoutTheNewFamilies) {
+  TempDir dir;
+  const std::string db = dir.path() + "/db";
+  {
+    std::unique_ptr<RocksDbPlanStore> store;
+    RocksDbPlanStoreOptions options;
+    options.sync = false;
+    ASSERT_TRUE(RocksDbPlanStore::Open(db, options, &store).ok());
+    ASSERT_TRUE(store->CreatePlan("p", "").ok());
+    ASSERT_TRUE(store->Append("p", {SimpleOp(7, 1, "ab")}, {"kari", "Moss", 10},
+                              nullptr)
+                    .ok());
+  }
+  {
+    // Make it a database of before issue 10: drop the new families.
+    std::vector<std::string> names;
+    ASSERT_TRUE(
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), db, families, &handles, &raw).ok());
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i] == "versions" || names[i] == "people" || names[i] == "erasures") {
+        ASSERT_TRUE(raw->DropColumnFamily(handles[i]).ok());
+      }
+    }
+    for (auto* h : handles) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(h).ok());
+    delete raw;
+    ASSERT_TRUE(
+        rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db, &names).ok());
+    EXPECT_EQ(names.size(), 4u);
+  }
+  {
+    // A reader (secondary instance) sees no versions and no people.
+    TempDir secondary;
+    std::unique_ptr<RocksDbPlanStore> store;
+    RocksDbPlanStoreOptions options;
+    options.secondary_path = secondary.path();
+    Status s = RocksDbPlanStore::Open(db, options, &store);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    std::vector<NamedVersion> versions;
+    EXPECT_TRUE(store->ListVersions("p", &versions).ok());
+    EXPECT_TRUE(versions.empty());
+    std::vector<Person> people;
+    EXPECT_TRUE(store->ListPeople(&people).ok());
+    EXPECT_TRUE(people.empty());
+  }
+  // Opened for writing (not even allowed to create a database), the
+  // families are added.
+  std::unique_ptr<RocksDbPlanStore> store;
+  RocksDbPlanStoreOptions options;
+  options.create_if_missing = false;
+  Status s = RocksDbPlanStore::Open(db, options, &store);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(store->PutVersion(VersionAt(store.get(), "p", "v1", 1)).ok());
+  EXPECT_TRUE(store->PutPerson(MakePerson("kari", "Kari", "")).ok());
+  PlanVerifyReport report;
+  EXPECT_TRUE(VerifyPlan(store.get(), "p", &report).ok());
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include <utility>
 
 #include "storage/append_builder.h"
+#include "storage/named_version.h"
+#include "storage/people.h"
 #include "storage/rocks_logger.h"
 #include "storage/rocks_status.h"
 
@@ -119,6 +121,20 @@ Status RocksDbPlanStore::Open(const std::string& dir,
   if (secondary && names.size() != existing) {
     return Status::FailedPrecondition(dir + " is not a samplan database");
   }
+  // The families added later are created in a database that predates them
+  // (never in a secondary instance, which cannot write: there they read as
+  // empty).
+  if (!secondary) {
+    if (listed.ok() && names.size() == existing) {
+      db_options.create_missing_column_families = true;
+    }
+    for (const char* added :
+         {sf::kVersionsFamily, sf::kPeopleFamily, sf::kErasuresFamily}) {
+      if (std::find(names.begin(), names.end(), added) == names.end()) {
+        names.push_back(added);
+      }
+    }
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const std::string& name : names) {
     families.emplace_back(name, FamilyOptions());
@@ -138,6 +154,9 @@ Status RocksDbPlanStore::Open(const std::string& dir,
     if (names[i] == sf::kOpsFamily) store->ops_ = store->handles_[i];
     if (names[i] == sf::kSnapshotsFamily) store->snapshots_ = store->handles_[i];
     if (names[i] == sf::kPlansFamily) store->plans_ = store->handles_[i];
+    if (names[i] == sf::kVersionsFamily) store->versions_ = store->handles_[i];
+    if (names[i] == sf::kPeopleFamily) store->people_ = store->handles_[i];
+    if (names[i] == sf::kErasuresFamily) store->erasures_ = store->handles_[i];
   }
 
   std::string format;
@@ -747,6 +766,194 @@ Status RocksDbPlanStore::CompactAll() {
         FromRocks(db_->CompactRange(cro, h, nullptr, nullptr), "compacting"));
   }
   return Status::OK();
+}
+
+// ---- Named versions and people ------------------------------------------------
+
+namespace {
+
+Status NoFamily(const char* what) {
+  return Status::FailedPrecondition(
+      std::string("this database has no ") + what +
+      " yet (opened read-only; a server or `samplan` command that opens it "
+      "for writing adds them)");
+}
+
+}  // namespace
+
+Status RocksDbPlanStore::PutVersion(const NamedVersion& v) {
+  SAMPLAN_RETURN_IF_ERROR(CheckVersionName(v.name));
+  if (versions_ == nullptr) return NoFamily("named versions");
+  std::lock_guard<std::mutex> meta_lock(meta_mu_);
+  sf::PlanRecord record;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    CachedPlan* plan;
+    SAMPLAN_RETURN_IF_ERROR(FindPlanLocked(v.plan_id, &plan));
+    record = plan->record;
+  }
+  const std::string label = PlanLabel(v.plan_id);
+  if (v.seq == 0 || v.seq > record.last_seq) {
+    return Status::InvalidArgument(
+        label + ": version seq " + std::to_string(v.seq) +
+        " is not in the log (1.." + std::to_string(record.last_seq) + ")");
+  }
+  StoredOp op;
+  SAMPLAN_RETURN_IF_ERROR(ReadOp(v.plan_id, v.seq, nullptr, &op));
+  SAMPLAN_RETURN_IF_ERROR(CheckVersionAgainstOp(v, op));
+  std::vector<NamedVersion> existing;
+  SAMPLAN_RETURN_IF_ERROR(ListVersions(v.plan_id, &existing));
+  for (const NamedVersion& e : existing) {
+    if (e.name == v.name) {
+      return Status::FailedPrecondition("version '" + v.name +
+                                        "' already exists");
+    }
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  rocksdb::Status s =
+      db_->Put(wo, versions_, sf::SeqKey(v.plan_id, existing.size() + 1),
+               EncodeVersionRecord(v));
+  return FromRocks(s, label + ": storing version '" + v.name + "'");
+}
+
+Status RocksDbPlanStore::ListVersions(std::string_view plan_id,
+                                      std::vector<NamedVersion>* out) {
+  out->clear();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    CachedPlan* plan;
+    SAMPLAN_RETURN_IF_ERROR(FindPlanLocked(plan_id, &plan));
+  }
+  if (versions_ == nullptr) return Status::OK();
+  const std::string prefix = sf::PlanPrefix(plan_id);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), versions_));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    uint64_t index;
+    if (!sf::ParseSeqKey(ToView(it->key()), plan_id, &index)) break;
+    NamedVersion v;
+    Status d = DecodeVersionRecord(ToView(it->value()), &v);
+    if (!d.ok()) {
+      return Status::Corruption(PlanLabel(plan_id) + ": version record " +
+                                std::to_string(index) + ": " + d.message());
+    }
+    out->push_back(std::move(v));
+  }
+  return FromRocks(it->status(), PlanLabel(plan_id) + ": versions");
+}
+
+Status RocksDbPlanStore::PutPerson(const Person& p) {
+  SAMPLAN_RETURN_IF_ERROR(CheckUserId(p.user));
+  if (people_ == nullptr) return NoFamily("people");
+  std::lock_guard<std::mutex> meta_lock(meta_mu_);
+  Person existing;
+  Status found = GetPerson(p.user, &existing);
+  if (found.ok() && existing.erased_ms != 0) {
+    return Status::FailedPrecondition("user '" + p.user + "' was erased");
+  }
+  if (!found.ok() && found.code() != Status::Code::kNotFound) return found;
+  Person stored = p;
+  stored.erased_ms = 0;
+  stored.erased_by.clear();
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  return FromRocks(db_->Put(wo, people_, ToSlice(p.user),
+                            EncodePersonRecord(stored)),
+                   "storing person '" + p.user + "'");
+}
+
+Status RocksDbPlanStore::GetPerson(std::string_view user, Person* out) {
+  if (people_ == nullptr) {
+    return Status::NotFound("unknown user '" + std::string(user) + "'");
+  }
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), people_, ToSlice(user), &value);
+  if (s.IsNotFound()) {
+    return Status::NotFound("unknown user '" + std::string(user) + "'");
+  }
+  SAMPLAN_RETURN_IF_ERROR(FromRocks(s, "reading person '" + std::string(user) + "'"));
+  Status d = DecodePersonRecord(value, out);
+  if (!d.ok()) {
+    return Status::Corruption("person '" + std::string(user) + "': " +
+                              d.message());
+  }
+  return Status::OK();
+}
+
+Status RocksDbPlanStore::ListPeople(std::vector<Person>* out) {
+  out->clear();
+  if (people_ == nullptr) return Status::OK();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), people_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    Person p;
+    Status d = DecodePersonRecord(ToView(it->value()), &p);
+    if (!d.ok()) {
+      return Status::Corruption("person '" + std::string(ToView(it->key())) +
+                                "': " + d.message());
+    }
+    out->push_back(std::move(p));
+  }
+  return FromRocks(it->status(), "listing people");
+}
+
+Status RocksDbPlanStore::ErasePerson(std::string_view user,
+                                     std::string_view by,
+                                     std::string_view reason, int64_t now_ms) {
+  if (people_ == nullptr || erasures_ == nullptr) return NoFamily("people");
+  std::lock_guard<std::mutex> meta_lock(meta_mu_);
+  Person p;
+  SAMPLAN_RETURN_IF_ERROR(GetPerson(user, &p));
+  p.name.clear();
+  p.email.clear();
+  p.erased_ms = now_ms;
+  p.erased_by = std::string(by);
+  uint64_t next = 1;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), erasures_));
+    it->SeekToLast();
+    if (it->Valid() && it->key().size() == 8) {
+      next = sf::GetBigEndian64(it->key().data()) + 1;
+    }
+    SAMPLAN_RETURN_IF_ERROR(FromRocks(it->status(), "reading erasures"));
+  }
+  std::string key;
+  sf::PutBigEndian64(&key, next);
+  Erasure e{std::string(user), std::string(by), std::string(reason), now_ms};
+  // One batch: the cleared record and its erasure record together.
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s = batch.Put(people_, ToSlice(user), EncodePersonRecord(p));
+  if (s.ok()) s = batch.Put(erasures_, key, EncodeErasureRecord(e));
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  if (s.ok()) s = db_->Write(wo, &batch);
+  SAMPLAN_RETURN_IF_ERROR(FromRocks(s, "erasing user '" + std::string(user) + "'"));
+  // The old values may linger in memtables and table files until
+  // compaction rewrites them; compact the family now so the name and
+  // e-mail leave the disk, not only the live view.
+  rocksdb::CompactRangeOptions cro;
+  cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  SAMPLAN_RETURN_IF_ERROR(FromRocks(
+      db_->Flush(rocksdb::FlushOptions(), people_), "flushing people"));
+  return FromRocks(db_->CompactRange(cro, people_, nullptr, nullptr),
+                   "compacting people");
+}
+
+Status RocksDbPlanStore::ListErasures(std::vector<Erasure>* out) {
+  out->clear();
+  if (erasures_ == nullptr) return Status::OK();
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), erasures_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    Erasure e;
+    Status d = DecodeErasureRecord(ToView(it->value()), &e);
+    if (!d.ok()) return Status::Corruption("erasure record: " + d.message());
+    out->push_back(std::move(e));
+  }
+  return FromRocks(it->status(), "listing erasures");
 }
 
 }  // namespace samplan

@@ -101,6 +101,20 @@ class RocksDbPlanStore : public PlanStore {
                        std::vector<SnapshotRef>* out) override;
   Status ReadSnapshot(std::string_view plan_id, uint64_t seq,
                       std::string* out) override;
+  // Named versions and people: families "versions", "people", "erasures"
+  // (storage_format.h), written synchronously (options.sync). ErasePerson
+  // also flushes and compacts "people" so that the old name and e-mail
+  // leave the table files at once, not at some later compaction (the WAL
+  // segment holding the old record is deleted when RocksDB recycles it).
+  Status PutVersion(const NamedVersion& v) override;
+  Status ListVersions(std::string_view plan_id,
+                      std::vector<NamedVersion>* out) override;
+  Status PutPerson(const Person& p) override;
+  Status GetPerson(std::string_view user, Person* out) override;
+  Status ListPeople(std::vector<Person>* out) override;
+  Status ErasePerson(std::string_view user, std::string_view by,
+                     std::string_view reason, int64_t now_ms) override;
+  Status ListErasures(std::vector<Erasure>* out) override;
 
   // Reads every block of every file and checks its RocksDB checksum.
   Status VerifyChecksums();
@@ -141,6 +155,11 @@ class RocksDbPlanStore : public PlanStore {
   rocksdb::ColumnFamilyHandle* ops_ = nullptr;
   rocksdb::ColumnFamilyHandle* snapshots_ = nullptr;
   rocksdb::ColumnFamilyHandle* plans_ = nullptr;
+  // nullptr only in a secondary instance of a database that predates them
+  // (read as empty).
+  rocksdb::ColumnFamilyHandle* versions_ = nullptr;
+  rocksdb::ColumnFamilyHandle* people_ = nullptr;
+  rocksdb::ColumnFamilyHandle* erasures_ = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // all, owned
 
   mutable std::mutex mu_;
@@ -150,6 +169,8 @@ class RocksDbPlanStore : public PlanStore {
   size_t expected_writers_ = 1;  // guarded by mu_; see Append
   bool filling_ = false;         // guarded by mu_: a leader waits for more
   std::mutex snapshot_mu_;  // serializes PutSnapshot (pruning)
+  // Serializes the read-check-write of PutVersion, PutPerson, ErasePerson.
+  std::mutex meta_mu_;
 };
 
 }  // namespace samplan

@@ -25,6 +25,13 @@ namespace storage_format {
 inline constexpr char kOpsFamily[] = "ops";
 inline constexpr char kSnapshotsFamily[] = "snapshots";
 inline constexpr char kPlansFamily[] = "plans";
+// Added with issue 10; created when an older database is opened.
+// "versions": SeqKey(plan, creation index 1, 2, ...) -> EncodeVersionRecord;
+// "people": user id -> EncodePersonRecord;
+// "erasures": big-endian index 1, 2, ... -> EncodeErasureRecord.
+inline constexpr char kVersionsFamily[] = "versions";
+inline constexpr char kPeopleFamily[] = "people";
+inline constexpr char kErasuresFamily[] = "erasures";
 // Key in the default family holding the store's format version.
 inline constexpr char kFormatKey[] = "samplan.storage.format";
 inline constexpr char kFormatValue[] = "1";
