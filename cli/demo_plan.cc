@@ -223,6 +223,89 @@ Status BuildDemoPlan(Replica* r) {
   return Status::OK();
 }
 
+Status BuildDemoRevision(Replica* r, int64_t now_ms) {
+  const std::vector<OpId> top = r->Children(kRootNode);
+  if (top.size() < 5) return Status::FailedPrecondition("not the demo plan");
+  const OpId goal1 = top[0], goal2 = top[1], goal3 = top[2];
+  const OpId employment = top[4];
+  const std::vector<OpId> g1 = r->Children(goal1);
+  if (g1.size() < 8) return Status::FailedPrecondition("not the demo plan");
+  int64_t minute = 0;
+  auto as = [&](const char* user, const char* municipality) {
+    r->SetAuthor(Author{user, municipality, now_ms + 60000 * minute++});
+  };
+  auto find = [&](OpId node, const char* field, std::string_view words) {
+    Result<std::string> text = r->Text(node, field);
+    if (!text.ok()) return std::string::npos;
+    const size_t byte = text->find(words);
+    if (byte == std::string::npos) return byte;
+    return utf8::CountCodePoints(std::string_view(*text).substr(0, byte));
+  };
+
+  // Moss: the hearing asked for culture to be named in every municipality.
+  as("anne", "Moss");
+  Result<std::string> body2 = r->Text(goal2, "body");
+  if (!body2.ok()) return body2.status();
+  SAMPLAN_RETURN_IF_ERROR(r->InsertText(
+      goal2, "body", utf8::CountCodePoints(*body2),
+      " Etter høringen skal kulturnæringen løftes fram i alle fire "
+      "kommunene."));
+  as("anne", "Moss");
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SetField(g1[4], "status", FieldValue::String("in progress")));
+
+  // Vestby rewords the first goal's text.
+  as("ola", "Vestby");
+  const std::string_view old_words = "en viktig rolle er å bidra til";
+  const size_t at = find(goal1, "body", old_words);
+  if (at == std::string::npos) return Status::NotFound("demo goal 1 body");
+  SAMPLAN_RETURN_IF_ERROR(r->DeleteText(goal1, "body", at,
+                                        utf8::CountCodePoints(old_words)));
+  SAMPLAN_RETURN_IF_ERROR(
+      r->InsertText(goal1, "body", at, "de skal aktivt bidra til"));
+  as("ola", "Vestby");
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SetField(g1[5], "status", FieldValue::String("done")));
+
+  // Råde adds a measure on apprenticeships and a target column.
+  as("siri", "Råde");
+  const size_t g3_size = r->Children(goal3).size();
+  SAMPLAN_TRY_ASSIGN(apprentices, r->CreateNode(goal3, g3_size, "measure"));
+  SAMPLAN_RETURN_IF_ERROR(r->InsertText(
+      apprentices, "title", 0,
+      "Kartlegge behovet for lærlingplasser i kommunene og i lokalt "
+      "næringsliv."));
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SetField(apprentices, "status", FieldValue::String("planned")));
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SetField(apprentices, "year", FieldValue::Int(2026)));
+  SAMPLAN_RETURN_IF_ERROR(r->SetField(apprentices, "owner",
+                                      FieldValue::StringList({"Råde"})));
+  as("siri", "Råde");
+  const Table* table = r->TableOf(employment, "values");
+  if (table == nullptr) return Status::NotFound("demo indicator table");
+  const std::vector<OpId> rows = table->VisibleLines(TableAxis::kRow);
+  const size_t columns = table->VisibleLines(TableAxis::kColumn).size();
+  SAMPLAN_TRY_ASSIGN(target, r->InsertTableLine(employment, "values",
+                                                TableAxis::kColumn, columns));
+  SAMPLAN_RETURN_IF_ERROR(r->SetCell(employment, "values", kNullId, target,
+                                     FieldValue::String("2026, mål (%)")));
+  const double targets[] = {76.0, 80.0, 77.0, 79.0, 77.0};
+  for (size_t i = 0; i < rows.size() && i < 5; ++i) {
+    SAMPLAN_RETURN_IF_ERROR(r->SetCell(employment, "values", rows[i], target,
+                                       FieldValue::Number(targets[i])));
+  }
+
+  // Moss's plan secretary puts procurement training before the arena and
+  // marks the plan as adopted.
+  as("kari", "Moss");
+  SAMPLAN_RETURN_IF_ERROR(r->MoveNode(g1[7], goal1, 6));
+  as("kari", "Moss");
+  SAMPLAN_RETURN_IF_ERROR(
+      r->SetField(kRootNode, "status", FieldValue::String("adopted")));
+  return Status::OK();
+}
+
 namespace {
 
 // Code point position of `needle` in a text field; npos when absent.

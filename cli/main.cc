@@ -19,7 +19,10 @@
 #include "crdt/status.h"
 #include "crdt/replica.h"
 #include "cli/cli.h"
+#include "cli/bundle_commands.h"
 #include "cli/demo_plan.h"
+#include "cli/key_commands.h"
+#include "cli/people_commands.h"
 #include "cli/replay.h"
 #include "cli/serve_command.h"
 #include "cli/storage_commands.h"
@@ -76,14 +79,26 @@ constexpr Command kCommands[] = {
      RunServe},
     {"token", "--user U --municipality M --plan P --role R [--ttl S] [--data DIR]",
      "mint an access token for the server", kTokenUsage, RunToken},
-    {"verify", "--data DIR [--plan ID]",
-     "check every plan's hash chain and snapshots against the log",
+    {"verify", "--data DIR [--plan ID] [--checkpoints FILE] | --bundle FILE",
+     "check hash chains, snapshots, signed versions and checkpoints",
      kVerifyUsage, RunVerifyCommand},
     {"backup", "--data DIR --to DIR2",
      "copy a consistent backup of a (running) server's data and verify it",
      kBackupUsage, RunBackupCommand},
     {"log", "--data DIR --plan ID [--from N] [--json] ...",
      "print a plan's history for auditors", kLogUsage, RunLogCommand},
+    {"export", "--data DIR --plan ID --version NAME [--out FILE]",
+     "write a signed named version with its history as a verifiable bundle",
+     kExportUsage, RunExportCommand},
+    {"keys", "--data DIR [--rotate] [--json]",
+     "print (or rotate) the server's signing keys", kKeysUsage,
+     RunKeysCommand},
+    {"people", "--data DIR set --user ID --name NAME [--email E] | list",
+     "store or list the names shown for user ids", kPeopleUsage,
+     RunPeopleCommand},
+    {"forget-user", "--data DIR --user ID --by OPERATOR [--reason TEXT]",
+     "erase a user's name and e-mail (the op log stays intact)",
+     kForgetUserUsage, RunForgetUserCommand},
 };
 
 const Command* FindCommand(std::string_view name) {

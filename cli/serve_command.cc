@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <charconv>
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -18,8 +19,14 @@
 #include "server/http_api.h"
 #include "server/room.h"
 #include "server/server.h"
+#include "server/history_service.h"
 #include "server/server_config.h"
+#include "storage/checkpoint_log.h"
+#include "storage/checkpoint_scheduler.h"
+#include "storage/named_version.h"
+#include "storage/people.h"
 #include "storage/rocksdb_plan_store.h"
+#include "storage/signing.h"
 #include "storage/snapshot_scheduler.h"
 
 namespace samplan {
@@ -55,19 +62,78 @@ int64_t NowMs() {
       .count();
 }
 
-// Creates the demo plan through the store, as its first operations.
-Status CreateDemoPlan(PlanStore* store) {
-  Replica builder(kDemoBuilderReplica);
-  builder.SetAuthor(Author{"samplan", "", NowMs()});
-  SAMPLAN_RETURN_IF_ERROR(BuildDemoPlan(&builder));
-  SAMPLAN_RETURN_IF_ERROR(BuildDemoReview(&builder, NowMs()));
-  SAMPLAN_RETURN_IF_ERROR(store->CreatePlan(
-      kDemoPlan, "Mosseregionen: felles handlingsplan for næringsutvikling 2026"));
-  std::vector<Op> ops(builder.log().begin(), builder.log().end());
-  // The review ops carry the demo accounts that made them.
+// The demo accounts' names and e-mail addresses (fictional), kept in the
+// people table apart from the operations (docs/audit.md, "Personal data").
+struct DemoPerson {
+  const char* user;
+  const char* name;
+  const char* email;
+};
+constexpr DemoPerson kDemoPeople[] = {
+    {"kari", "Kari Holm", "kari.holm@moss.example.no"},
+    {"ola", "Ola Berg", "ola.berg@vestby.example.no"},
+    {"anne", "Anne Lie", "anne.lie@moss.example.no"},
+    {"siri", "Siri Dahl", "siri.dahl@rade.example.no"},
+    {"per", "Per Aas", "per.aas@viken.example.no"},
+    {"arne", "Arne Moen", "arne.moen@moss.example.no"},
+    {"vera", "Vera Lund", "vera.lund@valer.example.no"},
+};
+
+// Appends the builder's ops from `from` on (each keeps its author) and
+// names the resulting head, signed with `keys`.
+Status AppendAndName(PlanStore* store, const KeyRing& keys,
+                     const Replica& builder, size_t from, const char* name,
+                     const char* reference, int64_t created_ms) {
+  std::vector<Op> ops(builder.log().begin() + static_cast<ptrdiff_t>(from),
+                      builder.log().end());
   AppendContext context{"samplan", "", 0};
   context.op_authors = true;
-  return store->Append(kDemoPlan, ops, context, nullptr);
+  std::vector<StoredOp> stored;
+  SAMPLAN_RETURN_IF_ERROR(store->Append(kDemoPlan, ops, context, &stored));
+  NamedVersion v;
+  v.plan_id = kDemoPlan;
+  v.name = name;
+  v.reference = reference;
+  v.seq = stored.back().seq;
+  v.head = stored.back().chain;
+  v.time_ms = stored.back().server_time_ms;
+  v.created_by = "kari";
+  v.created_ms = std::max(created_ms, v.time_ms);
+  v.key_id = keys.active().id;
+  v.signature = keys.Sign(VersionSigningMessage(v));
+  return store->PutVersion(v);
+}
+
+// Creates the demo plan through the store, as its first operations: the
+// plan as sent on public hearing three weeks ago (named "Høringsutkast"),
+// then its revision after the hearing and the review at work (named
+// "Vedtatt i regionrådet"), so that history, diff and blame have something
+// to show at once.
+Status CreateDemoPlan(PlanStore* store, const KeyRing& keys) {
+  const int64_t now = NowMs();
+  constexpr int64_t kDay = 24 * 3600 * 1000;
+  Replica builder(kDemoBuilderReplica);
+  builder.SetAuthor(Author{"kari", "Moss", now - 21 * kDay});
+  SAMPLAN_RETURN_IF_ERROR(BuildDemoPlan(&builder));
+  SAMPLAN_RETURN_IF_ERROR(store->CreatePlan(
+      kDemoPlan, "Mosseregionen: felles handlingsplan for næringsutvikling 2026"));
+  for (const DemoPerson& p : kDemoPeople) {
+    SAMPLAN_RETURN_IF_ERROR(store->PutPerson(Person{p.user, p.name, p.email}));
+  }
+  SAMPLAN_RETURN_IF_ERROR(AppendAndName(
+      store, keys, builder, 0, "Høringsutkast",
+      "Regionrådet sak 12/2026: sendt på høring", now - 21 * kDay + 3600000));
+  const size_t hearing = builder.log().size();
+  const Op last_of_hearing = builder.log().back();
+  SAMPLAN_RETURN_IF_ERROR(BuildDemoRevision(&builder, now - 7 * kDay));
+  SAMPLAN_RETURN_IF_ERROR(BuildDemoReview(&builder, now - 2 * kDay));
+  if (!(builder.log()[hearing - 1] == last_of_hearing)) {
+    // A later edit merged into an op already stored: never rewrite it.
+    return Status::FailedPrecondition("demo: a stored op was extended");
+  }
+  return AppendAndName(store, keys, builder, hearing, "Vedtatt i regionrådet",
+                       "Regionrådet sak 31/2026: handlingsplanen vedtatt",
+                       now - kDay);
 }
 
 // The repository folder holding the build folder of this executable
@@ -174,6 +240,11 @@ int RunServeCommand(std::span<const std::string_view> args) {
       ok = ParseNumber(v, &cfg.send_queue_bytes) && cfg.send_queue_bytes >= 1024;
     } else if (a == "--snapshot-every") {
       ok = ParseNumber(v, &cfg.snapshot_every_ops);
+    } else if (a == "--checkpoint-every") {
+      ok = ParseNumber(v, &cfg.checkpoint_every_ops);
+    } else if (a == "--checkpoint-interval") {
+      ok = ParseNumber(v, &cfg.checkpoint_every_s) &&
+           cfg.checkpoint_every_s >= 1;
     } else if (a == "--snapshot-interval") {
       ok = ParseNumber(v, &cfg.snapshot_every_s) && cfg.snapshot_every_s >= 1;
     } else if (a == "--max-plans-per-user") {
@@ -232,13 +303,20 @@ int RunServeCommand(std::span<const std::string_view> args) {
     std::fprintf(stderr, "samplan serve: %s\n", s.ToString().c_str());
     return kExitUsage;
   }
+  std::unique_ptr<KeyRing> keys;
+  if (Status s = KeyRing::LoadOrCreate(cfg.data_dir, NowMs(), &keys);
+      !s.ok()) {
+    std::fprintf(stderr, "samplan serve: signing keys: %s\n",
+                 s.ToString().c_str());
+    return kExitUsage;
+  }
   std::vector<PlanInfo> plans;
   if (Status s = store->ListPlans(&plans); !s.ok()) {
     std::fprintf(stderr, "samplan serve: %s\n", s.ToString().c_str());
     return kExitFailure;
   }
   if (plans.empty() && cfg.demo) {
-    if (Status s = CreateDemoPlan(store.get()); !s.ok()) {
+    if (Status s = CreateDemoPlan(store.get(), *keys); !s.ok()) {
       std::fprintf(stderr, "samplan serve: creating the demo plan: %s\n",
                    s.ToString().c_str());
       return kExitFailure;
@@ -269,8 +347,43 @@ int RunServeCommand(std::span<const std::string_view> args) {
     policy.every = std::chrono::seconds(cfg.snapshot_every_s);
     snapshots = std::make_unique<SnapshotScheduler>(store.get(), policy);
   }
+  // Signed heads every N ops or S seconds per plan, to a file an operator
+  // can ship elsewhere (docs/audit.md).
+  const std::string checkpoint_path = cfg.data_dir + "/checkpoints.log";
+  std::vector<Checkpoint> existing;
+  if (Status s = ReadCheckpoints(checkpoint_path, &existing);
+      !s.ok() && s.code() != Status::Code::kNotFound) {
+    std::fprintf(stderr, "samplan serve: %s: %s\n", checkpoint_path.c_str(),
+                 s.ToString().c_str());
+    return kExitFailure;
+  }
+  std::unique_ptr<CheckpointLog> checkpoint_log;
+  std::unique_ptr<CheckpointScheduler> checkpoints;
+  if (cfg.checkpoint_every_ops > 0) {
+    if (Status s = CheckpointLog::Open(checkpoint_path, &checkpoint_log);
+        !s.ok()) {
+      std::fprintf(stderr, "samplan serve: %s\n", s.ToString().c_str());
+      return kExitUsage;
+    }
+    CheckpointPolicy policy;
+    policy.every_ops = cfg.checkpoint_every_ops;
+    policy.every = std::chrono::seconds(cfg.checkpoint_every_s);
+    checkpoints = std::make_unique<CheckpointScheduler>(
+        store.get(), keys.get(), checkpoint_log.get(), policy, existing);
+    // Plans whose head moved since their last checkpoint (the demo just
+    // created, or a log written while checkpoints were off) get one.
+    std::vector<PlanInfo> all;
+    if (store->ListPlans(&all).ok()) {
+      for (const PlanInfo& p : all) {
+        checkpoints->NoteAppended(p.plan_id, p.last_seq);
+      }
+    }
+  }
+  HistoryService history(store.get(), keys.get());
   Server server(cfg, store.get(), secret);
   server.set_snapshots(snapshots.get());
+  server.set_history(&history);
+  server.set_checkpoints(checkpoints.get());
   if (Status s = server.Start(); !s.ok()) {
     std::fprintf(stderr, "samplan serve: %s\n", s.ToString().c_str());
     return kExitUsage;
@@ -308,6 +421,7 @@ int RunServeCommand(std::span<const std::string_view> args) {
   }
   std::fflush(stdout);
   server.Run();
+  if (checkpoints) checkpoints->CheckpointAllNow();
   std::printf("samplan serve: stopped\n");
   std::fflush(stdout);
   return kExitOk;

@@ -164,11 +164,15 @@ bool ParseClientMessage(std::string_view text, const ParseLimits& limits,
     if (!s.ok()) return Fail(error, kCodeBadMessage, s.message(), ref);
     m.review.viewer_user.clear();
     m.review.viewer_municipality.clear();
+  } else if (type == "history") {
+    m.type = ClientType::kHistory;
+    Status s = HistoryQueryFromJson(j, &m.history);
+    if (!s.ok()) return Fail(error, kCodeBadMessage, s.message(), ref);
   } else {
     return Fail(error, kCodeUnknownType,
                 "unknown message type '" + type +
                     "' (expected auth, join, leave, ops, presence, "
-                    "review_query or ping)",
+                    "review_query, history or ping)",
                 ref);
   }
   *out = std::move(m);

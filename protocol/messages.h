@@ -21,6 +21,7 @@
 #include "crdt/op.h"
 #include "crdt/version_vector.h"
 #include "protocol/json_codec.h"
+#include "protocol/history_json.h"
 #include "protocol/review_json.h"
 
 namespace samplan::protocol {
@@ -47,6 +48,8 @@ inline constexpr char kCodeReplicaTakenOver[] = "replica_taken_over";
 inline constexpr char kCodeStorage[] = "storage_error";
 inline constexpr char kCodeUnavailable[] = "unavailable";
 inline constexpr char kCodeQuotaExceeded[] = "quota_exceeded";
+// A newer history request of the session replaced this one before it ran.
+inline constexpr char kCodeSuperseded[] = "superseded";
 
 struct ProtocolError {
   std::string code;
@@ -69,7 +72,8 @@ enum class ClientType {
   kOps,
   kPresence,
   kPing,
-  kReviewQuery
+  kReviewQuery,
+  kHistory
 };
 
 struct ClientMessage {
@@ -91,6 +95,8 @@ struct ClientMessage {
   // kReviewQuery (its "viewer" member is ignored: the server asks as the
   // session's user)
   ReviewQuery review;
+  // kHistory (history_json.h)
+  HistoryQuery history;
 };
 
 // The longest field name a presence anchor may carry (as long as an op's

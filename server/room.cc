@@ -11,6 +11,7 @@
 #include "server/permissions.h"
 #include "server/server.h"
 #include "server/websocket_session.h"
+#include "storage/checkpoint_scheduler.h"
 #include "storage/snapshot_scheduler.h"
 
 namespace samplan {
@@ -666,6 +667,9 @@ void Room::FinishAppend(Status status, std::vector<StoredOp> stored) {
   AnswerDone();
   if (SnapshotScheduler* snapshots = server_->snapshots()) {
     snapshots->NoteAppended(plan_id_, last_seq_);
+  }
+  if (CheckpointScheduler* checkpoints = server_->checkpoints()) {
+    checkpoints->NoteAppended(plan_id_, last_seq_);
   }
   if (poisoned_) {
     MaybeUnload();

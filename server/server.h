@@ -34,6 +34,8 @@
 
 namespace samplan {
 
+class CheckpointScheduler;
+class HistoryService;
 class Listener;
 class Room;
 class SnapshotScheduler;
@@ -84,6 +86,14 @@ class Server {
   // Must outlive the server. REQUIRES: set before Start().
   void set_snapshots(SnapshotScheduler* s) { snapshots_ = s; }
   SnapshotScheduler* snapshots() const { return snapshots_; }
+  // Optional (nullptr: history queries answer `unavailable`): answers
+  // history queries and names versions. Must outlive the server.
+  // REQUIRES: set before Start().
+  void set_history(HistoryService* h) { history_ = h; }
+  HistoryService* history() const { return history_; }
+  // Optional: told after every durable append, like the snapshots.
+  void set_checkpoints(CheckpointScheduler* c) { checkpoints_ = c; }
+  CheckpointScheduler* checkpoints() const { return checkpoints_; }
 
   // The room of `plan`, created (not yet loaded) when not open. Every
   // Acquire must be paired with one ReleaseRoom.
@@ -121,6 +131,8 @@ class Server {
   boost::asio::thread_pool blocking_;  // 16 threads: they mostly wait on fsync
   std::shared_ptr<Listener> listener_;
   SnapshotScheduler* snapshots_ = nullptr;
+  HistoryService* history_ = nullptr;
+  CheckpointScheduler* checkpoints_ = nullptr;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> next_session_{1};

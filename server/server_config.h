@@ -63,6 +63,10 @@ struct ServerConfig {
   // new ops, or this long after the first new op. 0 ops: no snapshots.
   uint64_t snapshot_every_ops = 1000;
   int snapshot_every_s = 60;
+  // Signed checkpoints of plan heads (storage/checkpoint_scheduler.h);
+  // 0 ops: none.
+  uint64_t checkpoint_every_ops = 1000;
+  int checkpoint_every_s = 60;
 };
 
 }  // namespace samplan

@@ -332,6 +332,34 @@ void WebsocketSession::HandleMessage(std::string_view text) {
       room_->QueryReview(self, std::move(msg.ref), std::move(msg.review));
       return;
     }
+    case proto::ClientType::kHistory: {
+      if (!room_) {
+        SendError(proto::kCodeNotJoined, "join a plan first", msg.ref);
+        return;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (history_refill_ == std::chrono::steady_clock::time_point{}) {
+        history_refill_ = now;
+      }
+      history_tokens_ = std::min(
+          kHistoryQueryBurst,
+          history_tokens_ +
+              std::chrono::duration<double>(now - history_refill_).count() *
+                  kHistoryQueriesPerSecond);
+      history_refill_ = now;
+      if (history_tokens_ < 1) {
+        metrics.rate_limited_total.fetch_add(1);
+        SendError(proto::kCodeRateLimited,
+                  "more than " +
+                      std::to_string(static_cast<int>(kHistoryQueriesPerSecond)) +
+                      " history queries per second; query dropped",
+                  msg.ref);
+        return;
+      }
+      history_tokens_ -= 1;
+      SubmitHistory(std::move(msg.ref), std::move(msg.history));
+      return;
+    }
     case proto::ClientType::kPresence:
       if (!room_) {
         SendError(proto::kCodeNotJoined, "join a plan first", msg.ref);

@@ -41,7 +41,9 @@
 #include <optional>
 #include <string>
 
+#include "protocol/history_json.h"
 #include "server/auth.h"
+#include "server/history_service.h"
 
 namespace samplan {
 
@@ -54,6 +56,10 @@ inline constexpr size_t kPreAuthMessageBytes = 8 * 1024;
 // review_query messages per second per session, and their burst.
 inline constexpr double kReviewQueriesPerSecond = 10;
 inline constexpr double kReviewQueryBurst = 20;
+// history messages per second per session (a timeline slider sends many),
+// and their burst.
+inline constexpr double kHistoryQueriesPerSecond = 20;
+inline constexpr double kHistoryQueryBurst = 40;
 
 class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
  public:
@@ -88,6 +94,14 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   // Closes with 1008 (after auth_failed) when the token expires.
   void ArmExpiry();
   void SendNow(std::shared_ptr<const std::string> message);
+  // history messages (websocket_history.cc): at most one runs on the
+  // HistoryService and one waits; a newer one replaces the waiting one,
+  // which is answered `superseded` (a slider only needs its last
+  // position).
+  void SubmitHistory(std::string ref, protocol::HistoryQuery query);
+  void StartHistory();
+  void OnHistoryAnswer(std::string ref, std::string query,
+                       HistoryAnswer answer);
   void SendError(std::string_view code, std::string_view message,
                  std::string_view ref);
   void DoWrite();
@@ -139,6 +153,14 @@ class WebsocketSession : public std::enable_shared_from_this<WebsocketSession> {
   // review state, which other members' edits wait for.
   double review_tokens_ = kReviewQueryBurst;
   std::chrono::steady_clock::time_point review_refill_;
+  double history_tokens_ = kHistoryQueryBurst;
+  std::chrono::steady_clock::time_point history_refill_;
+  struct WaitingHistory {
+    std::string ref;
+    protocol::HistoryQuery query;
+  };
+  bool history_running_ = false;
+  std::optional<WaitingHistory> history_waiting_;
 };
 
 }  // namespace samplan

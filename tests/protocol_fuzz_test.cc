@@ -700,16 +700,7 @@ uint64_t SeedFromEnv(uint64_t fallback) {
 
 // Runs `samplan verify` on the data directory; returns exit status + output.
 std::pair<int, std::string> Verify(const std::string& data) {
-  const std::string cmd =
-      std::string(SAMPLAN_BINARY) + " verify --data " + data + " 2>&1";
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return RunSamplan("verify --data " + data);
 }
 
 void RunSeed(uint64_t seed) {

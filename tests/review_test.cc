@@ -243,18 +243,6 @@ Json FindNode(const Json& node, const Json& id) {
   return nullptr;
 }
 
-// Runs the samplan binary with `args`; exit status and stdout+stderr.
-std::pair<int, std::string> RunSamplan(const std::string& args) {
-  const std::string cmd = std::string(SAMPLAN_BINARY) + " " + args + " 2>&1";
-  std::FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return {-1, "popen failed"};
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  const int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
 
 // `samplan log --json` of the demo plan: one object per op stored after
 // sequence number `after` (the demo plan's own review items come first).

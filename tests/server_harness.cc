@@ -42,6 +42,18 @@ std::string& ServerBinary() {
 
 void SetServerBinary(const std::string& path) { ServerBinary() = path; }
 
+std::pair<int, std::string> RunSamplan(const std::string& args) {
+  const std::string cmd = ServerBinary() + " " + args + " 2>&1";
+  std::FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
 TempDir::TempDir() {
   char tmpl[] = "/tmp/samplan-server-test-XXXXXX";
   const char* p = ::mkdtemp(tmpl);

@@ -194,6 +194,10 @@ class Editor {
   std::vector<Json> presence_;
 };
 
+// Runs the samplan binary the servers run with `args` (shell words);
+// exit status and stdout+stderr.
+std::pair<int, std::string> RunSamplan(const std::string& args);
+
 // HTTP GET/POST on 127.0.0.1:port; returns status and body (status 0 on
 // failure).
 std::pair<int, std::string> HttpRequest(uint16_t port, const std::string& method,
