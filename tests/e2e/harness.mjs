@@ -18,7 +18,8 @@ import { chromium } from 'playwright-core';
 const require = createRequire(import.meta.url);
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const SERVER = join(ROOT, 'build', 'samplan');
+// SAMPLAN_TEST_BINARY: another build of samplan (e.g. a helper's build dir).
+export const SERVER = process.env.SAMPLAN_TEST_BINARY || join(ROOT, 'build', 'samplan');
 export const CORE_DIR = join(ROOT, 'build-wasm');
 export const WEB_ROOT = join(ROOT, 'web-client', 'app');
 export const CHROMIUM = process.env.SAMPLAN_CHROMIUM || '/usr/bin/chromium';

@@ -11,10 +11,15 @@ import sv from './locales/sv.js';
 import reviewEn from './locales/review-en.js';
 import reviewNb from './locales/review-nb.js';
 import reviewSv from './locales/review-sv.js';
+import historyEn from './locales/history-en.js';
+import historyNb from './locales/history-nb.js';
+import historySv from './locales/history-sv.js';
 
 export const LANGUAGES = ['nb', 'sv', 'en'];
-// The review panel's strings live in files of their own (locales/review-*).
-const TABLES = { nb: { ...nb, ...reviewNb }, sv: { ...sv, ...reviewSv }, en: { ...en, ...reviewEn } };
+// The review panel's and the history view's strings live in files of their
+// own (locales/review-*, locales/history-*).
+const TABLES = { nb: { ...nb, ...reviewNb, ...historyNb }, sv: { ...sv, ...reviewSv, ...historySv },
+  en: { ...en, ...reviewEn, ...historyEn } };
 
 // The first supported language in the preference list, else English.
 export function chooseLanguage(preferences) {

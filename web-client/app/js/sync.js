@@ -77,6 +77,8 @@ export class Connection extends Emitter {
     this._restored = Promise.resolve();  // the store's doc is restored
     this._lastPumpAt = 0;      // Date.now() of the last batch sent
     this._pumpQueued = false;  // a microtask will send
+    this._requests = new Map();  // ref → {resolve, reject, timer}: request() replies
+    this._requestSeq = 0;
 
     if (doc) this._setDoc(doc, 'given');
   }
@@ -129,6 +131,41 @@ export class Connection extends Emitter {
   }
 
   get pending() { return this.outbox.length; }
+
+  // One request/reply exchange on the joined session (e.g. a `history`
+  // query): sends `msg` with a fresh `ref` and resolves with the server's
+  // message carrying that ref, or rejects with an Error whose `code` is the
+  // server's error code ('offline' when not joined, 'disconnected' when the
+  // socket goes first, 'timeout'). Its errors are not emitted as 'error'.
+  request(msg, { timeoutMs = 30000 } = {}) {
+    const fail = (code, message) => Object.assign(new Error(`${code}: ${message}`), { code });
+    if (!this.joined) return Promise.reject(fail('offline', 'not connected'));
+    const ref = `q${++this._requestSeq}`;
+    return new Promise((resolve, reject) => {
+      const r = { resolve, reject, fail, timer: null };
+      r.timer = setTimeout(() => {
+        this._requests.delete(ref);
+        reject(fail('timeout', `no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this._requests.set(ref, r);
+      if (!this._send({ ...msg, ref })) {
+        clearTimeout(r.timer);
+        this._requests.delete(ref);
+        reject(fail('offline', 'not connected'));
+      }
+    });
+  }
+
+  _settleRequest(msg) {
+    const r = this._requests.get(msg.ref);
+    this._requests.delete(msg.ref);
+    clearTimeout(r.timer);
+    if (msg.type === 'error') {
+      r.reject(Object.assign(r.fail(msg.code, msg.message || ''), { code: msg.code }));
+    } else {
+      r.resolve(msg);
+    }
+  }
 
   // Resolves when every own op is acknowledged (for tests and for "wait
   // before closing" UIs). Rejects after timeoutMs when given.
@@ -286,6 +323,11 @@ export class Connection extends Emitter {
     this._inflight.clear();
     this._sent = 0;
     this._presenceSent = null;
+    for (const [ref, r] of this._requests) {
+      clearTimeout(r.timer);
+      r.reject(r.fail('disconnected', 'the connection closed'));
+      this._requests.delete(ref);
+    }
     if (this.peers.size) {
       this.peers.clear();
       this.emit('presence', this.peers);
@@ -332,6 +374,7 @@ export class Connection extends Emitter {
   // ----------------------------------------------------------- messages
 
   _onMessage(msg) {
+    if (typeof msg.ref === 'string' && this._requests.has(msg.ref)) return this._settleRequest(msg);
     switch (msg.type) {
       case 'authenticated': {
         mark('authenticated');

@@ -15,6 +15,7 @@ import { normalizeSchema } from './schema.js';
 import { Outline, nodeTitle } from './outline.js';
 import { NodePanel } from './nodepanel.js';
 import { ReviewPanel } from './review.js';
+import { HistoryView } from './history.js';
 import { roleFor } from './auth.js';
 import { mark } from '../marks.js';
 
@@ -51,6 +52,8 @@ export class EditorScreen {
     // The review panel (ui/review.js) outlives renders: suggest mode, the
     // open tab and threads survive a language switch.
     this.review = new ReviewPanel({ app, editor: this });
+    // The history view (ui/history.js) in place of the workspace while open.
+    this.history = new HistoryView({ app, editor: this });
     const m = /^#\/plans\/[^/]+\/node\/(\d+:\d+)$/.exec(location.hash);
     if (m) this.selected = m[1];
   }
@@ -92,6 +95,7 @@ export class EditorScreen {
         const changed = role !== this.user.role || municipality !== this.user.municipality;
         this.user = { role, municipality: municipality || '', name: user };
         if (changed) this.render(); else this._renderHeaderInfo();
+        this.history.joined();
       });
       this.conn.on('presence', (peers) => { this.peers = new Map(peers); this._presenceChanged(); });
       this.conn.on('error', (e) => this._serverError(e));
@@ -110,6 +114,7 @@ export class EditorScreen {
     if (this._frame) cancelAnimationFrame(this._frame);
     if (this.panel) this.panel.destroy();
     this.review.destroy();
+    this.history.destroy();
     this.setDoc(null, { keep: true });
     if (this.conn) await this.conn.stop().catch(() => {});
     if (this.store && this.store.close) await this.store.close().catch(() => {});
@@ -292,7 +297,7 @@ export class EditorScreen {
         this.connEl,
         h('div', { class: 'undo-redo', role: 'group', 'aria-label': `${t('editor.undo')} / ${t('editor.redo')}` },
           this.undoBtn, this.redoBtn),
-        languageSwitch(this.app), logoutButton(this.app)));
+        this.history.button(), languageSwitch(this.app), logoutButton(this.app)));
     const main = h('main', { id: 'main', class: 'node-main', tabindex: '-1' });
     clear(this.root);
     if (!this.doc) {
@@ -300,12 +305,14 @@ export class EditorScreen {
       this.panel = null;
       main.append(h('p', { class: 'loading', role: 'status' }, this.fatal
         ? t('editor.failed', { message: this.fatal }) : t('editor.loading')));
-      this.root.append(header, h('div', { class: 'workspace' }, main));
+      const workspace = h('div', { class: 'workspace' }, main);
+      this.root.append(header, workspace, this.history.render(workspace));
     } else {
       this.outline = new Outline({ app: this.app, editor: this });
       this.panel = new NodePanel({ app: this.app, editor: this });
       main.append(this.errorEl, this.panel.el);
-      this.root.append(header, h('div', { class: 'workspace' }, this.outline.el, main, this.review.render()));
+      const workspace = h('div', { class: 'workspace' }, this.outline.el, main, this.review.render());
+      this.root.append(header, workspace, this.history.render(workspace));
       this.outline.update();
       this.review.update();
       this.panel.update();
