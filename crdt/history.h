@@ -78,6 +78,8 @@ class PlanHistory : public DiffSource {
   int64_t TimeAt(uint64_t seq) const;  // == AuthorAt(seq).wall_time_ms
   // The op as stored (a copy, decoded). REQUIRES: 1 <= seq <= last_seq().
   Op OpAt(uint64_t seq) const;
+  // The same into *out, reusing its storage (a loop over many ops).
+  void OpAt(uint64_t seq, Op* out) const { DecodeAt(seq, out); }
   // The seq of the op holding unit `id` (the first op that brought it);
   // 0 when unknown.
   uint64_t SeqOf(OpId id) const;

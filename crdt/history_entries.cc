@@ -70,11 +70,11 @@ class CharSource {
       uint64_t end;
       const uint64_t seq = h_.SeqOfUnits(id, &end);
       if (seq == 0 || h_.KindAt(seq) != OpKind::kInsertText) return false;
-      Op op = h_.OpAt(seq);
-      auto decoded = utf8::Decode(op.text);
+      h_.OpAt(seq, &scratch_);
+      auto decoded = utf8::Decode(scratch_.text);
       if (!decoded.ok()) return false;
       chars_ = std::move(decoded).value();
-      first_ = op.id;
+      first_ = scratch_.id;
       cached_seq_ = seq;
       if (id.counter < first_.counter ||
           id.counter >= first_.counter + chars_.size()) {
@@ -85,7 +85,13 @@ class CharSource {
     return true;
   }
 
+  // An op to decode into, its storage reused from op to op: decoding is
+  // most of what listing a page of typing costs.
+  Op* scratch_op() { return &scratch_op_; }
+
  private:
+  Op scratch_;
+  Op scratch_op_;
   const PlanHistory& h_;
   uint64_t cached_seq_ = 0;
   OpId first_;
@@ -129,9 +135,10 @@ class Group {
       case OpKind::kInsertText:
         inserted_ += h_.UnitsAt(seq);
         if (ins_cp_ <= kExcerptCodePoints) {
-          Op op = h_.OpAt(seq);
+          Op& op = *chars_->scratch_op();
+          h_.OpAt(seq, &op);
           ins_cp_ += utf8::CountCodePoints(op.text);
-          ins_.push_back(std::move(op.text));
+          ins_.push_back(op.text);
         } else {
           ins_cut_ = true;
         }
@@ -139,7 +146,8 @@ class Group {
       case OpKind::kDeleteText:
         deleted_ += h_.UnitsAt(seq);
         if (del_cp_ <= kExcerptCodePoints) {
-          const Op op = h_.OpAt(seq);
+          Op& op = *chars_->scratch_op();
+          h_.OpAt(seq, &op);
           std::string piece;
           for (const IdSpan& span : op.spans) {
             for (uint64_t i = 0; i < span.length; ++i) {
@@ -159,7 +167,8 @@ class Group {
       case OpKind::kSetCell:
       case OpKind::kInsertTableLine:
       case OpKind::kDeleteTableLine: {
-        const Op op = h_.OpAt(seq);
+        Op& op = *chars_->scratch_op();
+        h_.OpAt(seq, &op);
         if (kind == OpKind::kSetCell) {
           cells_.insert({op.target, op.column});
         } else if (op.axis == TableAxis::kRow) {
