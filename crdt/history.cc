@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "crdt/codec.h"
+#include "crdt/utf8.h"
 
 namespace samplan {
 namespace {
@@ -184,6 +185,10 @@ Status PlanHistory::Append(const Op& op) {
   meta.name = InternName(op.name);
   meta.units = static_cast<uint32_t>(std::min<uint64_t>(units, UINT32_MAX));
   meta.kind = op.kind;
+  if (op.kind == OpKind::kInsertText && units == 1) {
+    Result<std::u32string> chars = utf8::Decode(op.text);
+    if (chars.ok() && chars->size() == 1) meta.single = (*chars)[0];
+  }
   metas_.push_back(meta);
 
   if (seq % checkpoint_every_ == 0) {

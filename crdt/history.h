@@ -106,6 +106,9 @@ class PlanHistory : public DiffSource {
   // ---- Per-op metadata, for listing changes without decoding ops.
   // REQUIRES for each: 1 <= seq <= last_seq().
   OpKind KindAt(uint64_t seq) const { return Meta(seq).kind; }
+  // The character an insert_text of exactly one character inserted; 0 for
+  // any other op.
+  char32_t SingleCharAt(uint64_t seq) const { return Meta(seq).single; }
   // Units the op covers (op.Length()): characters inserted or deleted.
   uint64_t UnitsAt(uint64_t seq) const { return Meta(seq).units; }
   // The node an op is about: the created node, the edited node; for review
@@ -168,6 +171,9 @@ class PlanHistory : public DiffSource {
     uint32_t name = 0;    // into names_
     uint32_t units = 0;
     OpKind kind = OpKind::kSetField;
+    // The character an insert_text of one character inserted (typing is
+    // mostly these): excerpts read it without decoding the op.
+    char32_t single = 0;
   };
   struct AuthorKey {
     std::string user;

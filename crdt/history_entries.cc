@@ -70,6 +70,10 @@ class CharSource {
       uint64_t end;
       const uint64_t seq = h_.SeqOfUnits(id, &end);
       if (seq == 0 || h_.KindAt(seq) != OpKind::kInsertText) return false;
+      if (const char32_t single = h_.SingleCharAt(seq); single != 0) {
+        *c = single;
+        return true;
+      }
       h_.OpAt(seq, &scratch_);
       auto decoded = utf8::Decode(scratch_.text);
       if (!decoded.ok()) return false;
@@ -135,6 +139,13 @@ class Group {
       case OpKind::kInsertText:
         inserted_ += h_.UnitsAt(seq);
         if (ins_cp_ <= kExcerptCodePoints) {
+          if (const char32_t single = h_.SingleCharAt(seq); single != 0) {
+            std::string one;
+            utf8::Append(single, &one);
+            ins_cp_ += 1;
+            ins_.push_back(std::move(one));
+            break;
+          }
           Op& op = *chars_->scratch_op();
           h_.OpAt(seq, &op);
           ins_cp_ += utf8::CountCodePoints(op.text);
